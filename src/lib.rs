@@ -1,0 +1,2 @@
+//! vmswarm: a discrete-event simulator of peer-to-peer VM image distribution.
+pub mod policy;

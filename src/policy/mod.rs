@@ -1,0 +1,92 @@
+//! Server bandwidth allocation (MODEL.md section 5).
+//!
+//! A *policy* is three choices: the swarm model, the server grouping and an
+//! allocation *rule*. This module holds the rules: each maps a [`Snapshot`] of
+//! the groups at a tick to per-group server rates `u_s^g`. Rules know nothing
+//! of events or peers; the simulator builds the snapshot and applies the
+//! result.
+
+mod equal;
+mod exact;
+mod proportional;
+mod subgradient;
+
+pub use equal::Equal;
+pub use exact::{Exact, water_fill};
+pub use proportional::Proportional;
+pub use subgradient::{Subgradient, SubgradientParams};
+
+/// The state of one server group at a tick, as a rule sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GroupState {
+    /// `R^g`: Mb the group's leechers still lack of the group's data (blocks in
+    /// flight count as remaining).
+    pub remaining_mb: f64,
+    /// `P^g = sum_j u_j * theta_j^g`: peer upload into the group, measured over
+    /// the last tick (Mb/s).
+    pub peer_upload_mbps: f64,
+    /// Configured popularity of the group: an image's `p_i`, or for a chunk the
+    /// sum of `p_i` over the images that hold it.
+    pub popularity: f64,
+}
+
+impl GroupState {
+    /// Whether the group has demand (`R^g > 0`); only such groups get bandwidth.
+    pub fn has_demand(&self) -> bool {
+        self.remaining_mb > 0.0
+    }
+
+    /// `T_r^g = R^g / (P^g + u_s^g)` (eq. 10) for a server rate `u_s_g_mbps`.
+    /// Zero without demand; infinite when demand meets no bandwidth at all.
+    pub fn remaining_time_s(&self, u_s_g_mbps: f64) -> f64 {
+        if !self.has_demand() {
+            return 0.0;
+        }
+        let rate = self.peer_upload_mbps + u_s_g_mbps;
+        if rate > 0.0 {
+            self.remaining_mb / rate
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// What a rule sees at a tick.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot<'a> {
+    /// The server's total upload `u_s` (Mb/s).
+    pub u_s_mbps: f64,
+    /// One entry per server group, in group order.
+    pub groups: &'a [GroupState],
+}
+
+impl Snapshot<'_> {
+    /// `M = max_g T_r^g` (eq. 11's objective) under the given per-group rates.
+    pub fn max_remaining_time_s(&self, rates_mbps: &[f64]) -> f64 {
+        self.groups
+            .iter()
+            .zip(rates_mbps)
+            .map(|(g, &u)| g.remaining_time_s(u))
+            .fold(0.0, f64::max)
+    }
+}
+
+/// A rule's answer: one rate per group, and the work it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allocation {
+    /// `u_s^g` per group (Mb/s), non-negative, summing to at most `u_s`.
+    pub rates_mbps: Vec<f64>,
+    /// Iterations an iterative rule used (0 for closed-form rules).
+    pub iterations: u32,
+}
+
+/// An allocation rule: maps a snapshot to per-group server rates.
+///
+/// Rules may keep state between ticks (the subgradient rule warm-starts its
+/// multipliers), hence `&mut self`.
+pub trait AllocationRule {
+    /// The rule's name as configs spell it.
+    fn name(&self) -> &'static str;
+    /// Split `u_s` among the snapshot's groups.
+    fn allocate(&mut self, snapshot: &Snapshot) -> Allocation;
+}
