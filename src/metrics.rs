@@ -1,0 +1,239 @@
+//! What a run measures (MODEL.md section 6), and the statistics made of it.
+
+/// One VM's download.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VmRecord {
+    /// Index of the request in the workload.
+    pub vm: usize,
+    /// Index of its image.
+    pub image: usize,
+    /// Arrival time (s).
+    pub arrival_s: f64,
+    /// Time it held every block (s).
+    pub completion_s: f64,
+    /// Mb received from the image server.
+    pub from_server_mb: f64,
+    /// Mb received from peers.
+    pub from_peers_mb: f64,
+    /// Whether it arrived after the warm-up and so counts in the statistics.
+    pub counted: bool,
+}
+
+impl VmRecord {
+    /// Download time: completion minus arrival (s).
+    pub fn download_s(&self) -> f64 {
+        self.completion_s - self.arrival_s
+    }
+}
+
+/// One server group at one tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickRecord {
+    /// Time of the tick (s).
+    pub time_s: f64,
+    /// Group index (an image or a chunk of the policy's chunk space).
+    pub group: usize,
+    /// `u_s^g` set for the coming tick (Mb/s).
+    pub u_s_g_mbps: f64,
+    /// Leechers in the group.
+    pub leechers: usize,
+    /// Seeders holding the group's data.
+    pub seeders: usize,
+    /// `R^g` (Mb).
+    pub remaining_mb: f64,
+    /// `P^g` measured over the last tick (Mb/s).
+    pub peer_upload_mbps: f64,
+    /// `T_r^g` under the allocation (s); infinite when the group has demand
+    /// but no bandwidth.
+    pub t_r_s: f64,
+    /// Mb the server sent in this group during the tick that just ended.
+    pub server_sent_mb: f64,
+    /// Iterations the rule used at this tick.
+    pub iterations: u32,
+    /// `(M - M*) / M*` of the rule against the exact optimum, for iterative rules.
+    pub gap: Option<f64>,
+}
+
+/// Counters and totals of a run, for conservation checks and speed reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunCounters {
+    /// Events the engine processed.
+    pub events: u64,
+    /// Blocks delivered.
+    pub block_transfers: u64,
+    /// Wall-clock time of the simulation (s). Not part of the deterministic outputs.
+    pub wall_s: f64,
+    /// Time the last VM completed (s).
+    pub makespan_s: f64,
+    /// Mb the server sent (including cut-off partial blocks).
+    pub server_sent_mb: f64,
+    /// Mb peers sent (including cut-off partial blocks).
+    pub peer_sent_mb: f64,
+    /// Mb received in whole blocks.
+    pub received_mb: f64,
+    /// Mb sent but lost: partial blocks cut off by a departing seeder or by
+    /// a server group whose rate fell to zero.
+    pub waste_mb: f64,
+    /// Blocks a leecher received that it already held (must be 0).
+    pub duplicate_deliveries: u64,
+    /// Largest `sent / (u_j * time present)` over peers (must be <= 1).
+    pub max_peer_utilisation: f64,
+    /// Sum over peers of `u_j * time present up to the makespan` (Mb).
+    pub peer_capacity_mb: f64,
+}
+
+/// Per-image download-time statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageStats {
+    /// Image index.
+    pub image: usize,
+    /// VMs counted.
+    pub count: usize,
+    /// Mean download time (s); NaN when no VM is counted.
+    pub mean_s: f64,
+    /// Median (s).
+    pub p50_s: f64,
+    /// 95th percentile (s).
+    pub p95_s: f64,
+    /// 99th percentile (s).
+    pub p99_s: f64,
+    /// Maximum (s).
+    pub max_s: f64,
+}
+
+/// One run's headline numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// VMs counted (after warm-up).
+    pub vms: usize,
+    /// Mean download time over counted VMs (s).
+    pub mean_vm_s: f64,
+    /// Unweighted mean of the per-image means (s): the paper's "average
+    /// download time of all image files".
+    pub mean_image_s: f64,
+    /// 95th percentile over counted VMs (s).
+    pub p95_s: f64,
+    /// Largest download time over counted VMs (s).
+    pub max_s: f64,
+    /// Server sent / (`u_s` x makespan).
+    pub server_utilisation: f64,
+    /// Peer upload sent / peer upload capacity present: the measured `eta`.
+    pub peer_utilisation: f64,
+}
+
+/// The `q`-quantile of sorted values (linear interpolation); NaN when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            let hi = pos.ceil() as usize;
+            sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+        }
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        f64::NAN
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+/// Per-image statistics over the counted VMs, for images `0..images`.
+pub fn image_stats(vms: &[VmRecord], images: usize) -> Vec<ImageStats> {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); images];
+    for vm in vms.iter().filter(|v| v.counted) {
+        times[vm.image].push(vm.download_s());
+    }
+    times
+        .into_iter()
+        .enumerate()
+        .map(|(image, mut t)| {
+            t.sort_by(f64::total_cmp);
+            ImageStats {
+                image,
+                count: t.len(),
+                mean_s: mean(&t),
+                p50_s: quantile(&t, 0.5),
+                p95_s: quantile(&t, 0.95),
+                p99_s: quantile(&t, 0.99),
+                max_s: t.last().copied().unwrap_or(f64::NAN),
+            }
+        })
+        .collect()
+}
+
+/// The run's summary from its VM records and counters.
+pub fn summarize(
+    vms: &[VmRecord],
+    per_image: &[ImageStats],
+    counters: &RunCounters,
+    u_s_mbps: f64,
+) -> Summary {
+    let mut t: Vec<f64> = vms
+        .iter()
+        .filter(|v| v.counted)
+        .map(VmRecord::download_s)
+        .collect();
+    t.sort_by(f64::total_cmp);
+    let image_means: Vec<f64> = per_image
+        .iter()
+        .filter(|s| s.count > 0)
+        .map(|s| s.mean_s)
+        .collect();
+    let server_capacity = u_s_mbps * counters.makespan_s;
+    Summary {
+        vms: t.len(),
+        mean_vm_s: mean(&t),
+        mean_image_s: mean(&image_means),
+        p95_s: quantile(&t, 0.95),
+        max_s: t.last().copied().unwrap_or(f64::NAN),
+        server_utilisation: if server_capacity > 0.0 {
+            counters.server_sent_mb / server_capacity
+        } else {
+            0.0
+        },
+        peer_utilisation: if counters.peer_capacity_mb > 0.0 {
+            counters.peer_sent_mb / counters.peer_capacity_mb
+        } else {
+            0.0
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 0.0), 1.0);
+        assert_eq!(quantile(&v, 1.0), 5.0);
+        assert!((quantile(&v, 0.95) - 4.8).abs() < 1e-12);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn mean_image_is_unweighted() {
+        let rec = |image, d| VmRecord {
+            vm: 0,
+            image,
+            arrival_s: 0.0,
+            completion_s: d,
+            from_server_mb: 0.0,
+            from_peers_mb: 0.0,
+            counted: true,
+        };
+        let vms = vec![rec(0, 10.0), rec(0, 10.0), rec(0, 10.0), rec(1, 40.0)];
+        let per = image_stats(&vms, 2);
+        let s = summarize(&vms, &per, &RunCounters::default(), 1.0);
+        assert_eq!(s.mean_vm_s, 17.5);
+        assert_eq!(s.mean_image_s, 25.0);
+    }
+}

@@ -1,0 +1,380 @@
+//! Tidy CSV files and a manifest for a run (MODEL.md section 6).
+//!
+//! Files are written under temporary names and renamed only when all of
+//! them are complete, so an interrupted or failed write leaves no file that
+//! looks finished.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::scenario::{PolicyRun, Scenario};
+
+/// An output error, naming the path.
+#[derive(Debug)]
+pub struct OutputError {
+    /// The file or directory that could not be written.
+    pub path: PathBuf,
+    /// The underlying cause.
+    pub message: String,
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: cannot write output: {}",
+            self.path.display(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+#[derive(Serialize)]
+struct SummaryRow<'a> {
+    policy: &'a str,
+    swarms: String,
+    groups: String,
+    rule: String,
+    seed: u64,
+    vms: usize,
+    mean_vm_s: f64,
+    mean_image_s: f64,
+    p95_s: f64,
+    max_s: f64,
+    server_utilisation: f64,
+    peer_utilisation: f64,
+    makespan_s: f64,
+    events: u64,
+    block_transfers: u64,
+    server_sent_mb: f64,
+    peer_sent_mb: f64,
+    received_mb: f64,
+    waste_mb: f64,
+    duplicate_deliveries: u64,
+    max_peer_utilisation: f64,
+}
+
+#[derive(Serialize)]
+struct ImageRow<'a> {
+    policy: &'a str,
+    image: usize,
+    name: &'a str,
+    popularity: f64,
+    count: usize,
+    mean_s: f64,
+    p50_s: f64,
+    p95_s: f64,
+    p99_s: f64,
+    max_s: f64,
+}
+
+#[derive(Serialize)]
+struct VmRow<'a> {
+    policy: &'a str,
+    vm: usize,
+    image: usize,
+    arrival_s: f64,
+    completion_s: f64,
+    download_s: f64,
+    from_server_mb: f64,
+    from_peers_mb: f64,
+    counted: bool,
+}
+
+#[derive(Serialize)]
+struct TickRow<'a> {
+    policy: &'a str,
+    time_s: f64,
+    group: usize,
+    label: &'a str,
+    u_s_g_mbps: f64,
+    leechers: usize,
+    seeders: usize,
+    remaining_mb: f64,
+    peer_upload_mbps: f64,
+    t_r_s: f64,
+    server_sent_mb: f64,
+    iterations: u32,
+    gap: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    vmswarm_version: &'a str,
+    seed: u64,
+    policies: Vec<&'a str>,
+    content: ContentSection,
+    workload: WorkloadSection,
+    config: &'a crate::config::Config,
+}
+
+#[derive(Serialize)]
+struct ContentSection {
+    unique_chunks: usize,
+    pairwise_common_mean: f64,
+    pairwise_common_min: f64,
+    pairwise_common_max: f64,
+    all_image_intersection: usize,
+}
+
+#[derive(Serialize)]
+struct WorkloadSection {
+    requests: usize,
+    warmup_s: f64,
+    popularity: Vec<f64>,
+}
+
+/// The names of the files [`write_run`] produces.
+pub const RUN_FILES: [&str; 5] = [
+    "summary.csv",
+    "images.csv",
+    "vms.csv",
+    "ticks.csv",
+    "manifest.toml",
+];
+
+/// Write `summary.csv`, `images.csv`, `vms.csv`, `ticks.csv` and
+/// `manifest.toml` for a scenario's runs into `dir` (created if missing).
+pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<(), OutputError> {
+    fs::create_dir_all(dir).map_err(|e| OutputError {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| {
+        staged.push(stage(dir, "summary.csv", |w| {
+            summary_csv(w, scenario, runs)
+        })?);
+        staged.push(stage(dir, "images.csv", |w| images_csv(w, scenario, runs))?);
+        staged.push(stage(dir, "vms.csv", |w| vms_csv(w, runs))?);
+        staged.push(stage(dir, "ticks.csv", |w| ticks_csv(w, runs))?);
+        staged.push(stage(dir, "manifest.toml", |w| manifest(w, scenario))?);
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (tmp, _) in &staged {
+            let _ = fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    for (tmp, dest) in &staged {
+        fs::rename(tmp, dest).map_err(|e| OutputError {
+            path: dest.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Write one file under a temporary name; returns (temporary, final) paths.
+fn stage(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+) -> Result<(PathBuf, PathBuf), OutputError> {
+    let dest = dir.join(name);
+    let tmp = dir.join(format!(".{name}.partial"));
+    let mut buf = Vec::new();
+    let fail = |path: &Path, e: io::Error| OutputError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    write(&mut buf).map_err(|e| fail(&dest, e))?;
+    if let Err(e) = fs::write(&tmp, &buf) {
+        let _ = fs::remove_file(&tmp);
+        return Err(fail(&tmp, e));
+    }
+    Ok((tmp, dest))
+}
+
+fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::Writer::from_writer(out)
+}
+
+fn flush(mut w: csv::Writer<&mut Vec<u8>>) -> io::Result<()> {
+    w.flush()
+}
+
+fn csv_err(e: csv::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+fn kebab<T: Serialize>(value: &T) -> String {
+    toml::Value::try_from(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn summary_csv(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io::Result<()> {
+    let mut w = csv_writer(out);
+    for run in runs {
+        let c = &run.output.counters;
+        let s = &run.summary;
+        w.serialize(SummaryRow {
+            policy: &run.policy.name,
+            swarms: kebab(&run.policy.swarms),
+            groups: kebab(&run.policy.groups),
+            rule: kebab(&run.policy.rule),
+            seed: scenario.config.seed,
+            vms: s.vms,
+            mean_vm_s: s.mean_vm_s,
+            mean_image_s: s.mean_image_s,
+            p95_s: s.p95_s,
+            max_s: s.max_s,
+            server_utilisation: s.server_utilisation,
+            peer_utilisation: s.peer_utilisation,
+            makespan_s: c.makespan_s,
+            events: c.events,
+            block_transfers: c.block_transfers,
+            server_sent_mb: c.server_sent_mb,
+            peer_sent_mb: c.peer_sent_mb,
+            received_mb: c.received_mb,
+            waste_mb: c.waste_mb,
+            duplicate_deliveries: c.duplicate_deliveries,
+            max_peer_utilisation: c.max_peer_utilisation,
+        })
+        .map_err(csv_err)?;
+    }
+    flush(w)
+}
+
+fn images_csv(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io::Result<()> {
+    let mut w = csv_writer(out);
+    for run in runs {
+        for s in &run.per_image {
+            w.serialize(ImageRow {
+                policy: &run.policy.name,
+                image: s.image + 1,
+                name: &scenario.content.images[s.image].name,
+                popularity: scenario.workload.popularity[s.image],
+                count: s.count,
+                mean_s: s.mean_s,
+                p50_s: s.p50_s,
+                p95_s: s.p95_s,
+                p99_s: s.p99_s,
+                max_s: s.max_s,
+            })
+            .map_err(csv_err)?;
+        }
+    }
+    flush(w)
+}
+
+fn vms_csv(out: &mut Vec<u8>, runs: &[PolicyRun]) -> io::Result<()> {
+    let mut w = csv_writer(out);
+    for run in runs {
+        for v in &run.output.vms {
+            w.serialize(VmRow {
+                policy: &run.policy.name,
+                vm: v.vm,
+                image: v.image + 1,
+                arrival_s: v.arrival_s,
+                completion_s: v.completion_s,
+                download_s: v.download_s(),
+                from_server_mb: v.from_server_mb,
+                from_peers_mb: v.from_peers_mb,
+                counted: v.counted,
+            })
+            .map_err(csv_err)?;
+        }
+    }
+    flush(w)
+}
+
+fn ticks_csv(out: &mut Vec<u8>, runs: &[PolicyRun]) -> io::Result<()> {
+    let mut w = csv_writer(out);
+    for run in runs {
+        for t in &run.output.ticks {
+            w.serialize(TickRow {
+                policy: &run.policy.name,
+                time_s: t.time_s,
+                group: t.group,
+                label: &run.output.group_labels[t.group],
+                u_s_g_mbps: t.u_s_g_mbps,
+                leechers: t.leechers,
+                seeders: t.seeders,
+                remaining_mb: t.remaining_mb,
+                peer_upload_mbps: t.peer_upload_mbps,
+                t_r_s: t.t_r_s,
+                server_sent_mb: t.server_sent_mb,
+                iterations: t.iterations,
+                gap: t.gap,
+            })
+            .map_err(csv_err)?;
+        }
+    }
+    flush(w)
+}
+
+fn manifest(out: &mut Vec<u8>, scenario: &Scenario) -> io::Result<()> {
+    let r = scenario.content_report();
+    let m = Manifest {
+        vmswarm_version: env!("CARGO_PKG_VERSION"),
+        seed: scenario.config.seed,
+        policies: scenario
+            .config
+            .policies
+            .iter()
+            .map(String::as_str)
+            .collect(),
+        content: ContentSection {
+            unique_chunks: r.unique_chunks,
+            pairwise_common_mean: r.pairwise_common_mean,
+            pairwise_common_min: r.pairwise_common_min,
+            pairwise_common_max: r.pairwise_common_max,
+            all_image_intersection: r.all_image_intersection,
+        },
+        workload: WorkloadSection {
+            requests: scenario.workload.requests.len(),
+            warmup_s: scenario.workload.warmup_s,
+            popularity: scenario.workload.popularity.clone(),
+        },
+        config: &scenario.config,
+    };
+    let text = toml::to_string_pretty(&m).map_err(io::Error::other)?;
+    out.extend_from_slice(text.as_bytes());
+    Ok(())
+}
+
+/// A short human-readable table of the runs' headline numbers and speed.
+pub fn summary_table(runs: &[PolicyRun]) -> String {
+    let mut s = format!(
+        "{:<18} {:>6} {:>11} {:>13} {:>9} {:>8} {:>7} {:>10} {:>12} {:>8} {:>10}\n",
+        "policy",
+        "vms",
+        "mean_vm_s",
+        "mean_image_s",
+        "p95_s",
+        "server%",
+        "eta%",
+        "events",
+        "transfers",
+        "wall_s",
+        "blocks/s"
+    );
+    for run in runs {
+        let c = &run.output.counters;
+        let r = &run.summary;
+        s.push_str(&format!(
+            "{:<18} {:>6} {:>11.2} {:>13.2} {:>9.2} {:>8.1} {:>7.1} {:>10} {:>12} {:>8.2} {:>10.0}\n",
+            run.policy.name,
+            r.vms,
+            r.mean_vm_s,
+            r.mean_image_s,
+            r.p95_s,
+            100.0 * r.server_utilisation,
+            100.0 * r.peer_utilisation,
+            c.events,
+            c.block_transfers,
+            c.wall_s,
+            c.block_transfers as f64 / c.wall_s.max(1e-9),
+        ));
+    }
+    s
+}

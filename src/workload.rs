@@ -1,0 +1,269 @@
+//! Who asks for which image, and when (MODEL.md section 2): arrivals,
+//! popularity, seeding lifetimes and host upload capacities.
+//!
+//! The workload is drawn once per seed and shared by every policy (common
+//! random numbers), so policies are compared on identical requests.
+
+use std::path::Path;
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp};
+
+use crate::config::{ArrivalKind, ConfigError, PeersConfig, PopularityKind, WorkloadConfig};
+use crate::content::Content;
+
+/// One VM request: a host that will download an image, then seed it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VmRequest {
+    /// When the request arrives (s).
+    pub arrival_s: f64,
+    /// Index of the requested image.
+    pub image: usize,
+    /// The host's upload capacity `u_j` (Mb/s).
+    pub upload_mbps: f64,
+    /// How long the VM seeds after it completes (s).
+    pub lifetime_s: f64,
+}
+
+/// A peer that holds its image from time 0 and never leaves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InitialSeeder {
+    /// Index of the image it holds.
+    pub image: usize,
+    /// Its upload capacity (Mb/s).
+    pub upload_mbps: f64,
+}
+
+/// The requests of one run, sorted by arrival time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// The VM requests, by arrival time.
+    pub requests: Vec<VmRequest>,
+    /// Preheated seeders present at time 0.
+    pub initial_seeders: Vec<InitialSeeder>,
+    /// `p_i`: the configured popularity of each image.
+    pub popularity: Vec<f64>,
+    /// VMs arriving before this time are left out of the statistics (s).
+    pub warmup_s: f64,
+}
+
+/// `p_i` for `k` images: Zipf with exponent `s` (image 1 the hottest) or uniform.
+pub fn popularity(kind: PopularityKind, k: usize, s: f64) -> Vec<f64> {
+    let weights: Vec<f64> = match kind {
+        PopularityKind::Uniform => vec![1.0; k],
+        PopularityKind::Zipf => (1..=k).map(|i| (i as f64).powf(-s)).collect(),
+    };
+    let total: f64 = weights.iter().sum();
+    weights.iter().map(|w| w / total).collect()
+}
+
+/// Draw an index from the cumulative distribution `cdf` (last entry 1).
+fn pick(cdf: &[f64], u: f64) -> usize {
+    cdf.partition_point(|&c| c <= u).min(cdf.len() - 1)
+}
+
+impl Workload {
+    /// Draw the workload. `config_file` is used in trace error messages.
+    pub fn generate<R: Rng>(
+        workload: &WorkloadConfig,
+        peers: &PeersConfig,
+        content: &Content,
+        rng: &mut R,
+    ) -> Result<Workload, ConfigError> {
+        let k = content.images.len();
+        let popularity = popularity(workload.popularity, k, workload.zipf_exponent);
+        let mut cdf: Vec<f64> = popularity
+            .iter()
+            .scan(0.0, |acc, p| {
+                *acc += p;
+                Some(*acc)
+            })
+            .collect();
+        if let Some(last) = cdf.last_mut() {
+            *last = 1.0;
+        }
+
+        // Times and images first, then per-VM draws, so that the arrivals of a
+        // seed do not depend on how hosts or lifetimes are drawn.
+        let arrivals: Vec<(f64, usize)> = match workload.arrivals {
+            ArrivalKind::Poisson => {
+                let gap = Exp::new(workload.rate_per_s).expect("rate validated > 0");
+                let mut t = 0.0;
+                let mut out = Vec::new();
+                loop {
+                    t += gap.sample(rng);
+                    if t >= workload.window_s {
+                        break;
+                    }
+                    out.push((t, pick(&cdf, rng.random::<f64>())));
+                }
+                out
+            }
+            ArrivalKind::Burst => {
+                let mut out: Vec<(f64, usize)> = (0..workload.burst_count)
+                    .map(|_| {
+                        let t = if workload.burst_spread_s > 0.0 {
+                            rng.random_range(0.0..=workload.burst_spread_s)
+                        } else {
+                            0.0
+                        };
+                        (t, pick(&cdf, rng.random::<f64>()))
+                    })
+                    .collect();
+                out.sort_by(|a, b| a.0.total_cmp(&b.0));
+                out
+            }
+            ArrivalKind::Trace => {
+                let path = workload.trace.as_deref().unwrap_or(Path::new(""));
+                load_trace(path, content)?
+            }
+        };
+        let draw_upload = |rng: &mut R| {
+            if peers.upload_spread > 0.0 {
+                let lo = peers.upload_mbps * (1.0 - peers.upload_spread);
+                let hi = peers.upload_mbps * (1.0 + peers.upload_spread);
+                rng.random_range(lo..=hi)
+            } else {
+                peers.upload_mbps
+            }
+        };
+        let requests = arrivals
+            .into_iter()
+            .map(|(arrival_s, image)| {
+                let upload_mbps = draw_upload(rng);
+                let lifetime_s = if workload.lifetime_max_s > workload.lifetime_min_s {
+                    rng.random_range(workload.lifetime_min_s..=workload.lifetime_max_s)
+                } else {
+                    workload.lifetime_min_s
+                };
+                VmRequest {
+                    arrival_s,
+                    image,
+                    upload_mbps,
+                    lifetime_s,
+                }
+            })
+            .collect();
+        let initial_seeders = (0..k)
+            .flat_map(|image| (0..workload.initial_seeders).map(move |_| image))
+            .map(|image| InitialSeeder {
+                image,
+                upload_mbps: peers.upload_mbps,
+            })
+            .collect();
+        let warmup_s = match workload.arrivals {
+            ArrivalKind::Poisson => workload.warmup_s(),
+            // A burst or a trace has no steady state to warm up to unless asked.
+            _ => workload.warmup_s.unwrap_or(0.0),
+        };
+        Ok(Workload {
+            requests,
+            initial_seeders,
+            popularity,
+            warmup_s,
+        })
+    }
+}
+
+/// Read a trace: CSV with header `time_s,image`; `image` is a 1-based index
+/// or an image name. Times must be finite, non-negative and non-decreasing.
+pub fn load_trace(path: &Path, content: &Content) -> Result<Vec<(f64, usize)>, ConfigError> {
+    let err = |key: String, message: String| ConfigError {
+        file: path.to_path_buf(),
+        key,
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| err(String::new(), format!("cannot read the trace: {e}")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| err(String::new(), format!("bad CSV header: {e}")))?
+        .clone();
+    if headers.len() != 2 || &headers[0] != "time_s" || &headers[1] != "image" {
+        return Err(err(
+            "header".into(),
+            format!(
+                "the header must be `time_s,image` (got `{}`)",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut last = 0.0;
+    for (row, record) in reader.records().enumerate() {
+        let line = row + 2;
+        let record = record.map_err(|e| err(format!("line {line}"), format!("bad CSV: {e}")))?;
+        if record.len() != 2 {
+            return Err(err(
+                format!("line {line}"),
+                format!("expected 2 fields `time_s,image`, got {}", record.len()),
+            ));
+        }
+        let t: f64 = record[0].parse().map_err(|_| {
+            err(
+                format!("line {line}, time_s"),
+                format!("`{}` is not a number", &record[0]),
+            )
+        })?;
+        if !t.is_finite() || t < 0.0 {
+            return Err(err(
+                format!("line {line}, time_s"),
+                format!("must be a finite time >= 0 (got {t})"),
+            ));
+        }
+        if t < last {
+            return Err(err(
+                format!("line {line}, time_s"),
+                format!("times must be non-decreasing ({t} after {last})"),
+            ));
+        }
+        last = t;
+        let field = &record[1];
+        let image = match field.parse::<usize>() {
+            Ok(i) if (1..=content.images.len()).contains(&i) => i - 1,
+            _ => content
+                .images
+                .iter()
+                .position(|im| im.name == field)
+                .ok_or_else(|| {
+                    err(
+                        format!("line {line}, image"),
+                        format!(
+                            "unknown image `{field}`; allowed: 1..={} or an image name",
+                            content.images.len()
+                        ),
+                    )
+                })?,
+        };
+        out.push((t, image));
+    }
+    if out.is_empty() {
+        return Err(err(String::new(), "the trace holds no request".into()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zipf_popularity_is_normalised_and_decreasing() {
+        let p = popularity(PopularityKind::Zipf, 10, 1.0);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p.windows(2).all(|w| w[0] > w[1]));
+        assert!((p[0] / p[1] - 2.0).abs() < 1e-12);
+        let u = popularity(PopularityKind::Uniform, 4, 1.0);
+        assert_eq!(u, vec![0.25; 4]);
+    }
+
+    #[test]
+    fn pick_follows_the_cdf() {
+        let cdf = [0.5, 0.75, 1.0];
+        assert_eq!(pick(&cdf, 0.0), 0);
+        assert_eq!(pick(&cdf, 0.6), 1);
+        assert_eq!(pick(&cdf, 0.99), 2);
+    }
+}
