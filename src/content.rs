@@ -92,7 +92,7 @@ impl Content {
                 .iter()
                 .filter(|c| set_a.contains(c))
                 .map(|&c| self.chunks[c].size_mb())
-                .sum();
+                .sum::<f64>();
         let larger = self.image_size_mb(a).max(self.image_size_mb(b));
         if larger > 0.0 { common / larger } else { 0.0 }
     }
