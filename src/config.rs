@@ -398,12 +398,20 @@ impl Config {
         })?;
         let mut config = Config::parse(&text, path)?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for p in [&mut config.content.manifest, &mut config.workload.trace]
-            .into_iter()
-            .flatten()
-        {
+        for (key, p) in [
+            ("content.manifest", &mut config.content.manifest),
+            ("workload.trace", &mut config.workload.trace),
+        ] {
+            let Some(p) = p else { continue };
             if p.is_relative() {
                 *p = base.join(&*p);
+            }
+            if let Err(e) = std::fs::metadata(&*p) {
+                return Err(ConfigError {
+                    file: path.to_path_buf(),
+                    key: key.to_string(),
+                    message: format!("cannot read `{}`: {e}", p.display()),
+                });
             }
         }
         Ok(config)
@@ -648,8 +656,16 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim().replace('\n', " ");
     match e.span() {
         Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
+            let start = span.start.min(text.len());
+            let line = text[..start].matches('\n').count() + 1;
+            // Quote the line, so that the message names the key even where
+            // serde's own message does not (wrong types).
+            let source = text.lines().nth(line - 1).unwrap_or("").trim();
+            if source.is_empty() {
+                format!("line {line}: {message}")
+            } else {
+                format!("line {line} (`{source}`): {message}")
+            }
         }
         None => message,
     }
