@@ -1128,51 +1128,60 @@ fn range_mask(w: usize, first: u32, end: u32) -> u64 {
     ones << from
 }
 
+/// The keys of candidate words `(word index, bits)`, in increasing order.
+fn keys(candidates: impl Iterator<Item = (usize, u64)>) -> impl Iterator<Item = u32> {
+    candidates.flat_map(|(w, mut bits)| {
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let key = (w * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                key
+            })
+        })
+    })
+}
+
 /// Pick a key among candidate bits by the selection order. With
 /// `need_holder`, keys nobody holds are skipped (peers cannot serve them).
+/// Ties (and `random`) are broken uniformly with one draw: a first pass
+/// counts the candidates, a second finds the drawn one.
 fn choose(
     count: &[u32],
     rng: &mut Xoshiro256PlusPlus,
     order: PieceSelection,
-    candidates: impl Iterator<Item = (usize, u64)>,
+    candidates: impl Iterator<Item = (usize, u64)> + Clone,
     need_holder: bool,
 ) -> Option<u32> {
-    let mut best: Option<u32> = None;
-    let mut best_count = u32::MAX;
-    let mut ties = 0u32;
-    for (w, mut bits) in candidates {
-        while bits != 0 {
-            let key = (w * 64) as u32 + bits.trailing_zeros();
-            bits &= bits - 1;
-            let c = count[key as usize];
-            if need_holder && c == 0 {
-                continue;
+    let held = |key: &u32| !need_holder || count[*key as usize] > 0;
+    match order {
+        PieceSelection::Sequential => keys(candidates).find(held),
+        PieceSelection::Random => {
+            let n = keys(candidates.clone()).filter(held).count();
+            if n == 0 {
+                return None;
             }
-            match order {
-                PieceSelection::Sequential => return Some(key),
-                PieceSelection::Random => {
-                    // Reservoir sampling: each candidate kept with chance 1/n.
+            let pick = rng.random_range(0..n);
+            keys(candidates).filter(held).nth(pick)
+        }
+        PieceSelection::Rarest => {
+            let (mut rarest, mut ties) = (u32::MAX, 0usize);
+            for key in keys(candidates.clone()).filter(held) {
+                let c = count[key as usize];
+                if c < rarest {
+                    (rarest, ties) = (c, 1);
+                } else if c == rarest {
                     ties += 1;
-                    if rng.random_range(0..ties) == 0 {
-                        best = Some(key);
-                    }
-                }
-                PieceSelection::Rarest => {
-                    if c < best_count {
-                        best_count = c;
-                        best = Some(key);
-                        ties = 1;
-                    } else if c == best_count {
-                        ties += 1;
-                        if rng.random_range(0..ties) == 0 {
-                            best = Some(key);
-                        }
-                    }
                 }
             }
+            if ties == 0 {
+                return None;
+            }
+            let pick = rng.random_range(0..ties);
+            keys(candidates)
+                .filter(|&k| count[k as usize] == rarest)
+                .nth(pick)
         }
     }
-    best
 }
 
 /// [`choose`] among held keys, skipping `excluded`.
@@ -1180,7 +1189,7 @@ fn choose_excluding(
     count: &[u32],
     rng: &mut Xoshiro256PlusPlus,
     order: PieceSelection,
-    candidates: impl Iterator<Item = (usize, u64)>,
+    candidates: impl Iterator<Item = (usize, u64)> + Clone,
     excluded: &[u32],
 ) -> Option<u32> {
     let filtered = candidates.map(|(w, mut bits)| {
