@@ -63,6 +63,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// Parameters of the `subgradient` rule.
     pub subgradient: SubgradientConfig,
+    /// A parameter grid, for `vmswarm sweep` and the figures.
+    pub sweep: SweepConfig,
 }
 
 impl Default for Config {
@@ -77,6 +79,7 @@ impl Default for Config {
             peers: PeersConfig::default(),
             server: ServerConfig::default(),
             subgradient: SubgradientConfig::default(),
+            sweep: SweepConfig::default(),
         }
     }
 }
@@ -312,6 +315,64 @@ impl SubgradientConfig {
             step: self.step,
             max_iterations: self.max_iterations,
             tolerance: self.tolerance,
+        }
+    }
+}
+
+/// `[sweep]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SweepConfig {
+    /// Independent replications per grid point.
+    pub replications: usize,
+    /// Policy that paired differences are taken against (default: the
+    /// config's first policy).
+    pub baseline: Option<String>,
+    /// The grid's axes, outermost first.
+    pub axis: Vec<Axis>,
+    /// What `--quick` changes.
+    pub quick: Option<QuickConfig>,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        SweepConfig {
+            replications: 1,
+            baseline: None,
+            axis: Vec::new(),
+            quick: None,
+        }
+    }
+}
+
+/// One axis of the grid: a dotted config key and the values it takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    /// Dotted key, e.g. `workload.rate_per_s`.
+    pub key: String,
+    /// Values, in order.
+    pub values: Vec<toml::Value>,
+}
+
+/// `[sweep.quick]`: a reduced sweep for trying things out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuickConfig {
+    /// Replications in quick mode.
+    pub replications: Option<usize>,
+    /// Config values set in quick mode (dotted key -> value).
+    pub set: toml::Table,
+    /// Axes replacing those of the same key in quick mode.
+    pub axis: Vec<Axis>,
+}
+
+impl Default for QuickConfig {
+    fn default() -> Self {
+        QuickConfig {
+            replications: None,
+            set: toml::Table::new(),
+            axis: Vec::new(),
         }
     }
 }

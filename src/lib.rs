@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod output;
 pub mod policy;
 pub mod scenario;
+pub mod stats;
 pub mod swarm;
+pub mod sweep;
 pub mod transfer;
 pub mod workload;

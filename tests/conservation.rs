@@ -7,6 +7,9 @@ use std::collections::HashMap;
 
 use vmswarm::scenario::PolicyRun;
 
+/// (group, rate set at the tick, Mb sent during the tick that ended).
+type GroupTick = (usize, f64, f64);
+
 fn check_run(run: &PolicyRun, requests: usize, u_s: f64, tick_s: f64) {
     let name = &run.policy.name;
     let c = &run.output.counters;
@@ -56,7 +59,7 @@ fn check_run(run: &PolicyRun, requests: usize, u_s: f64, tick_s: f64) {
     );
     // No group above the rate it was given for the tick, nor the server above u_s.
     let mut rate: HashMap<usize, f64> = HashMap::new();
-    let mut by_time: Vec<(f64, Vec<(usize, f64, f64)>)> = Vec::new();
+    let mut by_time: Vec<(f64, Vec<GroupTick>)> = Vec::new();
     for t in &run.output.ticks {
         match by_time.last_mut() {
             Some((time, rows)) if *time == t.time_s => {

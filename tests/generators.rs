@@ -35,7 +35,7 @@ fn pool_common_fraction_matches_common_ratio() {
             })
             .sum::<f64>()
             / draws as f64;
-        let pool = (16.0 / rho as f64).round();
+        let pool = (16.0 / rho).round();
         assert!(
             (mean - 16.0 / pool).abs() < 0.01,
             "rho = {rho}: measured {mean}"

@@ -68,7 +68,7 @@ pub fn water_fill(snapshot: &Snapshot) -> (Vec<f64>, f64) {
 fn water_fill_into(snapshot: &Snapshot, order: &mut Vec<(f64, usize)>, rates: &mut [f64]) -> f64 {
     let groups = snapshot.groups;
     rates.fill(0.0);
-    if !(snapshot.u_s_mbps > 0.0) {
+    if snapshot.u_s_mbps.is_nan() || snapshot.u_s_mbps <= 0.0 {
         // Nothing to hand out: each group runs on peer upload alone.
         return snapshot.max_remaining_time_s(rates);
     }

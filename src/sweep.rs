@@ -1,0 +1,392 @@
+//! Parameter sweeps: a grid of config values x policies x replications, run
+//! in parallel, summarised with confidence intervals.
+//!
+//! A grid is declared in the config's `[sweep]` table as axes, each a dotted
+//! config key and its values; the grid is their cartesian product, the first
+//! axis outermost. Replication `r` uses a seed derived from the base seed and
+//! `r` alone, so every grid point and every policy of a replication sees the
+//! same random numbers (common random numbers), and results are paired.
+
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use crate::config::{Config, ConfigError};
+use crate::scenario::Scenario;
+use crate::stats::{Estimate, estimate, paired_difference};
+use crate::swarm::stream_seed;
+
+/// One point of the grid: a value per axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridPoint {
+    /// Index of the point in grid order.
+    pub index: usize,
+    /// `(key, value)` per axis, in axis order.
+    pub values: Vec<(String, toml::Value)>,
+    /// The config at this point (base seed).
+    pub config: Config,
+}
+
+/// A sweep ready to run: the grid, expanded and validated.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// The base config.
+    pub config: Config,
+    /// The axes' keys.
+    pub keys: Vec<String>,
+    /// Every grid point.
+    pub points: Vec<GridPoint>,
+    /// Replications per point.
+    pub replications: usize,
+    /// The baseline policy for paired differences.
+    pub baseline: String,
+}
+
+/// Set a dotted key of a config to a value; the result is validated.
+pub fn with_value(
+    config: &Config,
+    key: &str,
+    value: &toml::Value,
+    file: &Path,
+) -> Result<Config, ConfigError> {
+    let err = |message: String| ConfigError {
+        file: file.to_path_buf(),
+        key: key.to_string(),
+        message,
+    };
+    let mut root = toml::Value::try_from(config).map_err(|e| err(e.to_string()))?;
+    let parts: Vec<&str> = key.split('.').collect();
+    let (last, parents) = parts.split_last().ok_or_else(|| err("empty key".into()))?;
+    let mut table = root.as_table_mut().expect("a config is a table");
+    for p in parents {
+        table = table
+            .get_mut(*p)
+            .and_then(toml::Value::as_table_mut)
+            .ok_or_else(|| err(format!("`{p}` is not a table of the config")))?;
+    }
+    table.insert(last.to_string(), value.clone());
+    let new: Config = root.try_into().map_err(|e: toml::de::Error| {
+        err(format!("cannot be set to {value}: {}", e.message().trim()))
+    })?;
+    new.validate(file)?;
+    Ok(new)
+}
+
+/// Seed of replication `r`: independent of the grid point, so the points of
+/// a replication share random numbers. Kept within TOML's integer range.
+pub fn replication_seed(base: u64, r: usize) -> u64 {
+    stream_seed(base, 1_000_000 + r as u64) >> 1
+}
+
+impl Sweep {
+    /// Expand the config's grid (with `--quick` changes if asked) and check
+    /// every point's config.
+    pub fn new(config: &Config, quick: bool, file: &Path) -> Result<Sweep, ConfigError> {
+        let mut base = config.clone();
+        let mut axes = config.sweep.axis.clone();
+        let mut replications = config.sweep.replications;
+        if quick && let Some(q) = &config.sweep.quick {
+            for (key, value) in &q.set {
+                base = with_value(&base, key, value, file)?;
+            }
+            for qa in &q.axis {
+                match axes.iter_mut().find(|a| a.key == qa.key) {
+                    Some(a) => a.values = qa.values.clone(),
+                    None => axes.push(qa.clone()),
+                }
+            }
+            replications = q.replications.unwrap_or(replications);
+        }
+        if replications == 0 {
+            return Err(ConfigError {
+                file: file.to_path_buf(),
+                key: "sweep.replications".into(),
+                message: "must be at least 1 (got 0)".into(),
+            });
+        }
+        for (i, a) in axes.iter().enumerate() {
+            if a.values.is_empty() {
+                return Err(ConfigError {
+                    file: file.to_path_buf(),
+                    key: format!("sweep.axis[{i}].values"),
+                    message: format!("axis `{}` has no value", a.key),
+                });
+            }
+        }
+        let baseline = config
+            .sweep
+            .baseline
+            .clone()
+            .unwrap_or_else(|| config.policies[0].clone());
+        if !config.policies.contains(&baseline) {
+            return Err(ConfigError {
+                file: file.to_path_buf(),
+                key: "sweep.baseline".into(),
+                message: format!(
+                    "`{baseline}` is not among the policies run: {}",
+                    config.policies.join(", ")
+                ),
+            });
+        }
+        let mut points = vec![(Vec::new(), base.clone())];
+        for a in &axes {
+            let mut next = Vec::with_capacity(points.len() * a.values.len());
+            for (values, cfg) in &points {
+                for v in &a.values {
+                    let mut values: Vec<(String, toml::Value)> = values.clone();
+                    values.push((a.key.clone(), v.clone()));
+                    next.push((values, with_value(cfg, &a.key, v, file)?));
+                }
+            }
+            points = next;
+        }
+        Ok(Sweep {
+            config: base,
+            keys: axes.iter().map(|a| a.key.clone()).collect(),
+            points: points
+                .into_iter()
+                .enumerate()
+                .map(|(index, (values, config))| GridPoint {
+                    index,
+                    values,
+                    config,
+                })
+                .collect(),
+            replications,
+            baseline,
+        })
+    }
+
+    /// The (point, replication) jobs, in output order.
+    pub fn jobs(&self) -> Vec<(usize, usize)> {
+        (0..self.points.len())
+            .flat_map(|p| (0..self.replications).map(move |r| (p, r)))
+            .collect()
+    }
+
+    /// Run every job in parallel on the current rayon pool; results come
+    /// back in job order whatever the thread count.
+    pub fn run(&self, progress: &ProgressBar) -> Result<Vec<JobResult>, ConfigError> {
+        let jobs = self.jobs();
+        progress.set_length(jobs.len() as u64);
+        jobs.par_iter()
+            .map(|&(p, r)| {
+                let result = self.run_job(p, r);
+                progress.inc(1);
+                result
+            })
+            .collect()
+    }
+
+    /// Run one grid point's replication: every policy on one scenario.
+    pub fn run_job(&self, point: usize, replication: usize) -> Result<JobResult, ConfigError> {
+        let mut config = self.points[point].config.clone();
+        config.seed = replication_seed(self.config.seed, replication);
+        let scenario = Scenario::build(&config)?;
+        let runs = config
+            .resolved_policies()
+            .iter()
+            .map(|policy| {
+                let run = scenario.run_policy(policy, &mut || {});
+                PolicyResult {
+                    policy: policy.name.clone(),
+                    mean_vm_s: run.summary.mean_vm_s,
+                    mean_image_s: run.summary.mean_image_s,
+                    p95_s: run.summary.p95_s,
+                    server_utilisation: run.summary.server_utilisation,
+                    peer_utilisation: run.summary.peer_utilisation,
+                    vms: run.summary.vms,
+                    events: run.output.counters.events,
+                    block_transfers: run.output.counters.block_transfers,
+                    wall_s: run.output.counters.wall_s,
+                    image_means_s: run.per_image.iter().map(|s| s.mean_s).collect(),
+                }
+            })
+            .collect();
+        Ok(JobResult {
+            point,
+            replication,
+            seed: config.seed,
+            runs,
+        })
+    }
+}
+
+/// One policy's numbers in one job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyResult {
+    /// Policy name.
+    pub policy: String,
+    /// Mean download time over VMs (s).
+    pub mean_vm_s: f64,
+    /// Mean of per-image means (s).
+    pub mean_image_s: f64,
+    /// 95th percentile (s).
+    pub p95_s: f64,
+    /// Server utilisation.
+    pub server_utilisation: f64,
+    /// Peer upload utilisation.
+    pub peer_utilisation: f64,
+    /// VMs counted.
+    pub vms: usize,
+    /// Events processed.
+    pub events: u64,
+    /// Blocks delivered.
+    pub block_transfers: u64,
+    /// Wall time (s); not part of any deterministic output.
+    pub wall_s: f64,
+    /// Mean download time per image (s), image order.
+    pub image_means_s: Vec<f64>,
+}
+
+/// All policies' numbers for one (grid point, replication).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobResult {
+    /// Grid point index.
+    pub point: usize,
+    /// Replication index.
+    pub replication: usize,
+    /// The seed used.
+    pub seed: u64,
+    /// One per policy, in policy order.
+    pub runs: Vec<PolicyResult>,
+}
+
+/// The headline metrics summarised over replications.
+pub const METRICS: [&str; 3] = ["mean_vm_s", "mean_image_s", "p95_s"];
+
+impl PolicyResult {
+    /// `(metric name, value)`: the headline metrics, then each image's mean.
+    pub fn metrics(&self) -> Vec<(String, f64)> {
+        let headline = [self.mean_vm_s, self.mean_image_s, self.p95_s];
+        METRICS
+            .iter()
+            .zip(headline)
+            .map(|(m, v)| (m.to_string(), v))
+            .chain(
+                self.image_means_s
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| (format!("image_{}_mean_s", k + 1), v)),
+            )
+            .collect()
+    }
+}
+
+/// A metric of one policy at one grid point, over replications.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointStat {
+    /// Grid point index.
+    pub point: usize,
+    /// Policy name.
+    pub policy: String,
+    /// Metric name (one of [`METRICS`], or `image_<k>_mean_s`).
+    pub metric: String,
+    /// The estimate over replications.
+    pub estimate: Estimate,
+    /// Paired difference `policy - baseline`.
+    pub vs_baseline: Estimate,
+}
+
+/// Summarise results per point, policy and metric (the headline metrics,
+/// then each image's mean), replications in order.
+pub fn summarize(sweep: &Sweep, results: &[JobResult]) -> Vec<PointStat> {
+    let mut out = Vec::new();
+    for point in &sweep.points {
+        // values[policy][metric][replication]
+        let per_policy = |policy: &str| -> (Vec<String>, Vec<Vec<f64>>) {
+            let mut names = Vec::new();
+            let mut values: Vec<Vec<f64>> = Vec::new();
+            for job in results.iter().filter(|j| j.point == point.index) {
+                if let Some(run) = job.runs.iter().find(|r| r.policy == policy) {
+                    let metrics = run.metrics();
+                    if values.is_empty() {
+                        names = metrics.iter().map(|m| m.0.clone()).collect();
+                        values = vec![Vec::new(); metrics.len()];
+                    }
+                    for (slot, (_, v)) in values.iter_mut().zip(metrics) {
+                        slot.push(v);
+                    }
+                }
+            }
+            (names, values)
+        };
+        let (_, base) = per_policy(&sweep.baseline);
+        for policy in &sweep.config.policies {
+            let (names, values) = per_policy(policy);
+            for (m, name) in names.into_iter().enumerate() {
+                out.push(PointStat {
+                    point: point.index,
+                    policy: policy.clone(),
+                    metric: name,
+                    estimate: estimate(&values[m]),
+                    vs_baseline: paired_difference(&values[m], &base[m]),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::parse(text, Path::new("s.toml")).unwrap()
+    }
+
+    #[test]
+    fn grid_is_the_cartesian_product_first_axis_outermost() {
+        let c = config(
+            "[sweep]\nreplications = 3\n[[sweep.axis]]\nkey = \"workload.popularity\"\nvalues = [\"zipf\", \"uniform\"]\n[[sweep.axis]]\nkey = \"workload.rate_per_s\"\nvalues = [0.5, 1.0, 2.0]\n",
+        );
+        let s = Sweep::new(&c, false, Path::new("s.toml")).unwrap();
+        assert_eq!(s.points.len(), 6);
+        assert_eq!(s.jobs().len(), 18);
+        let rates: Vec<f64> = s
+            .points
+            .iter()
+            .map(|p| p.config.workload.rate_per_s)
+            .collect();
+        assert_eq!(rates, [0.5, 1.0, 2.0, 0.5, 1.0, 2.0]);
+        assert_eq!(
+            s.points[3].config.workload.popularity,
+            crate::config::PopularityKind::Uniform
+        );
+        assert_eq!(s.jobs()[4], (1, 1));
+    }
+
+    #[test]
+    fn replication_seeds_are_distinct() {
+        let seeds: std::collections::HashSet<u64> =
+            (0..1000).map(|r| replication_seed(1, r)).collect();
+        assert_eq!(seeds.len(), 1000);
+        assert!(seeds.iter().all(|&s| s <= i64::MAX as u64));
+    }
+
+    #[test]
+    fn bad_axes_are_named() {
+        let c = config("[[sweep.axis]]\nkey = \"workload.rate\"\nvalues = [1.0]\n");
+        let e = Sweep::new(&c, false, Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.key, "workload.rate");
+        let c = config("[[sweep.axis]]\nkey = \"workload.rate_per_s\"\nvalues = [-1.0]\n");
+        let e = Sweep::new(&c, false, Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.key, "workload.rate_per_s");
+        let c = config("[[sweep.axis]]\nkey = \"workload.popularity\"\nvalues = [\"pareto\"]\n");
+        assert!(Sweep::new(&c, false, Path::new("s.toml")).is_err());
+    }
+
+    #[test]
+    fn quick_mode_replaces_axes_and_replications() {
+        let c = config(
+            "[sweep]\nreplications = 10\n[[sweep.axis]]\nkey = \"workload.rate_per_s\"\nvalues = [0.5, 1.0, 2.0]\n[sweep.quick]\nreplications = 2\nset = { \"workload.window_s\" = 50.0 }\n[[sweep.quick.axis]]\nkey = \"workload.rate_per_s\"\nvalues = [1.0]\n",
+        );
+        let s = Sweep::new(&c, true, Path::new("s.toml")).unwrap();
+        assert_eq!((s.points.len(), s.replications), (1, 2));
+        assert_eq!(s.points[0].config.workload.window_s, 50.0);
+        let full = Sweep::new(&c, false, Path::new("s.toml")).unwrap();
+        assert_eq!((full.points.len(), full.replications), (3, 10));
+    }
+}
