@@ -5,6 +5,34 @@
 //! Data flows one way: [`config`] -> [`scenario`] (content from [`content`],
 //! requests from [`workload`]) -> [`swarm`] (on the [`engine`], with
 //! [`transfer`] and a [`policy`] rule) -> [`metrics`] -> [`output`].
+//!
+//! ```
+//! use std::path::Path;
+//! use vmswarm::config::Config;
+//! use vmswarm::scenario::Scenario;
+//!
+//! // Two small images, a short flash crowd, the paper's four policies.
+//! let config = Config::parse(
+//!     r#"
+//!     policies = ["iso", "cross-equ", "cross-prop", "cross-opt"]
+//!     [content]
+//!     images = 2
+//!     chunks_per_image = 4
+//!     blocks_per_chunk = 8
+//!     [workload]
+//!     arrivals = "burst"
+//!     burst_count = 10
+//!     "#,
+//!     Path::new("example.toml"),
+//! )?;
+//! let scenario = Scenario::build(&config)?;
+//! for policy in config.resolved_policies() {
+//!     let run = scenario.run_policy(&policy, &mut || {});
+//!     assert_eq!(run.output.vms.len(), 10);
+//!     println!("{}: mean download {:.2} s", policy.name, run.summary.mean_vm_s);
+//! }
+//! # Ok::<(), vmswarm::config::ConfigError>(())
+//! ```
 
 pub mod commands;
 pub mod config;
