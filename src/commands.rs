@@ -70,6 +70,7 @@ pub fn load_config(
     }
     if let Some(seed) = seed {
         config.seed = seed;
+        config.validate(path)?;
     }
     Ok(config)
 }
@@ -124,4 +125,170 @@ pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
             .progress_chars("=> "),
     );
     bar
+}
+
+/// Options of `vmswarm sweep`.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// The experiment config, with a `[sweep]` table.
+    pub config: PathBuf,
+    /// Run the reduced sweep of `[sweep.quick]`.
+    pub quick: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    pub threads: Option<usize>,
+    /// Output directory (default `out/<config file stem>-sweep`).
+    pub out: Option<PathBuf>,
+    /// Seed to use instead of the config's.
+    pub seed: Option<u64>,
+    /// Policies to run instead of the config's list.
+    pub policies: Vec<String>,
+    /// Print nothing but errors.
+    pub quiet: bool,
+}
+
+/// Run `f` on a rayon pool of `threads` workers (all cores when `None`).
+pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> T {
+    match threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .expect("a thread pool can be built")
+            .install(f),
+        None => f(),
+    }
+}
+
+/// `vmswarm sweep`: the config's grid x policies x replications, in
+/// parallel; writes `runs.csv`, `sweep.csv` and `manifest.toml`.
+pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
+    let started = std::time::Instant::now();
+    let config = load_config(&opts.config, &opts.policies, opts.seed)?;
+    let sweep = crate::sweep::Sweep::new(&config, opts.quick, &opts.config)?;
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&opts.config, "-sweep"));
+    let progress = job_bar(sweep.jobs().len() as u64, opts.quiet);
+    let results = with_threads(opts.threads, || sweep.run(&progress))?;
+    progress.finish_and_clear();
+    let stats = crate::sweep::summarize(&sweep, &results);
+    let files = crate::output::sweep_files(&sweep, &results, &stats).map_err(|e| OutputError {
+        path: out.clone(),
+        message: e.to_string(),
+    })?;
+    crate::output::write_files(&out, &files)?;
+    if !opts.quiet {
+        print!(
+            "{}",
+            crate::output::sweep_table(&sweep, &stats, "mean_image_s")
+        );
+        let transfers: u64 = results
+            .iter()
+            .flat_map(|j| &j.runs)
+            .map(|r| r.block_transfers)
+            .sum();
+        println!(
+            "{} runs, {} block transfers in {:.1} s; wrote {}",
+            results.iter().map(|j| j.runs.len()).sum::<usize>(),
+            transfers,
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(out)
+}
+
+fn default_out(config: &Path, suffix: &str) -> PathBuf {
+    let stem = config
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    PathBuf::from("out").join(format!("{stem}{suffix}"))
+}
+
+/// A bar counting finished jobs with an ETA; hidden when stderr is not a terminal.
+pub fn job_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("[{elapsed_precise}] [{bar:40}] {pos}/{len} runs (ETA {eta})")
+            .expect("template is valid")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Options of `vmswarm figures`.
+#[derive(Debug, Clone)]
+pub struct FiguresOptions {
+    /// Figures to make (5, 6, 7); empty means all.
+    pub figures: Vec<u8>,
+    /// The reduced versions.
+    pub quick: bool,
+    /// Add `cross-opt-exact` as an extra series.
+    pub extra: bool,
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    /// Output directory (default `out/figures`, or `out/figures-quick`).
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    pub quiet: bool,
+}
+
+/// `vmswarm figures`: regenerate the paper's Figures 5-7 as CSV and SVG.
+pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
+    let started = std::time::Instant::now();
+    let out = opts.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if opts.quick {
+            "out/figures-quick"
+        } else {
+            "out/figures"
+        })
+    });
+    let specs: Vec<_> = crate::figures::FIGURES
+        .iter()
+        .filter(|f| opts.figures.is_empty() || opts.figures.contains(&f.number))
+        .collect();
+    // Check every figure's config before running any.
+    for spec in &specs {
+        let config = spec.config(opts.extra)?;
+        crate::sweep::Sweep::new(&config, opts.quick, Path::new(spec.file))?;
+    }
+    let mut transfers = 0;
+    for spec in specs {
+        let t0 = std::time::Instant::now();
+        let bar = job_bar(0, opts.quiet);
+        bar.set_message(format!("Fig. {}", spec.number));
+        let result = with_threads(opts.threads, || spec.run(opts.quick, opts.extra, &bar))?;
+        bar.finish_and_clear();
+        let files = result.files().map_err(|message| OutputError {
+            path: out.clone(),
+            message,
+        })?;
+        crate::output::write_files(&out, &files)?;
+        transfers += result.block_transfers();
+        if !opts.quiet {
+            println!(
+                "Fig. {}: {} runs, {} block transfers, {:.1} s",
+                spec.number,
+                result.results.iter().map(|j| j.runs.len()).sum::<usize>(),
+                result.block_transfers(),
+                t0.elapsed().as_secs_f64()
+            );
+            print!(
+                "{}",
+                crate::output::sweep_table(&result.sweep, &result.stats, crate::figures::METRIC)
+            );
+        }
+    }
+    if !opts.quiet {
+        println!(
+            "all figures: {transfers} block transfers in {:.1} s; wrote {}",
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(out)
 }

@@ -534,6 +534,17 @@ impl Config {
             }
         };
 
+        if self.seed > i64::MAX as u64 {
+            return Err(err(
+                "seed",
+                format!(
+                    "must be at most {} (TOML's integer range; got {})",
+                    i64::MAX,
+                    self.seed
+                ),
+            ));
+        }
+
         // Policies.
         if self.policies.is_empty() {
             return Err(err("policies", "must name at least one policy".to_string()));

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use vmswarm::commands::{self, RunOptions};
+use vmswarm::commands::{self, FiguresOptions, RunOptions, SweepOptions};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,50 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run a config's `[sweep]` grid x policies x replications in parallel.
+    Sweep {
+        /// The experiment config (TOML) with a `[sweep]` table.
+        config: PathBuf,
+        /// Run the reduced grid of `[sweep.quick]`.
+        #[arg(long)]
+        quick: bool,
+        /// Worker threads [default: all cores]; results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Policy to run instead of the config's list (repeatable).
+        #[arg(long = "policy", value_name = "NAME")]
+        policies: Vec<String>,
+        /// Base seed to use instead of the config's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output directory [default: out/<config file stem>-sweep].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Regenerate the paper's Figures 5-7 (Zipf and uniform) as CSV and SVG.
+    Figures {
+        /// Which figure: 5, 6, 7 or all.
+        #[arg(long, default_value = "all", value_parser = ["5", "6", "7", "all"])]
+        fig: String,
+        /// Reduced versions that finish in well under a minute.
+        #[arg(long)]
+        quick: bool,
+        /// Add cross-opt-exact as an extra series.
+        #[arg(long)]
+        extra: bool,
+        /// Worker threads [default: all cores]; results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory [default: out/figures, or out/figures-quick].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -52,6 +96,40 @@ fn main() -> ExitCode {
             config,
             policies,
             seed,
+            out,
+            quiet,
+        })
+        .map(|_| ()),
+        Command::Sweep {
+            config,
+            quick,
+            threads,
+            policies,
+            seed,
+            out,
+            quiet,
+        } => commands::sweep(&SweepOptions {
+            config,
+            quick,
+            threads,
+            out,
+            seed,
+            policies,
+            quiet,
+        })
+        .map(|_| ()),
+        Command::Figures {
+            fig,
+            quick,
+            extra,
+            threads,
+            out,
+            quiet,
+        } => commands::figures(&FiguresOptions {
+            figures: fig.parse::<u8>().map(|n| vec![n]).unwrap_or_default(),
+            quick,
+            extra,
+            threads,
             out,
             quiet,
         })

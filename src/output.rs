@@ -141,26 +141,46 @@ pub const RUN_FILES: [&str; 5] = [
 /// Write `summary.csv`, `images.csv`, `vms.csv`, `ticks.csv` and
 /// `manifest.toml` for a scenario's runs into `dir` (created if missing).
 pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<(), OutputError> {
+    let render = |name: &str, f: &dyn Fn(&mut Vec<u8>) -> io::Result<()>| {
+        let mut buf = Vec::new();
+        f(&mut buf).map_err(|e| OutputError {
+            path: dir.join(name),
+            message: e.to_string(),
+        })?;
+        Ok::<_, OutputError>((name.to_string(), buf))
+    };
+    let files = vec![
+        render("summary.csv", &|w| summary_csv(w, scenario, runs))?,
+        render("images.csv", &|w| images_csv(w, scenario, runs))?,
+        render("vms.csv", &|w| vms_csv(w, runs))?,
+        render("ticks.csv", &|w| ticks_csv(w, runs))?,
+        render("manifest.toml", &|w| manifest(w, scenario))?,
+    ];
+    write_files(dir, &files)
+}
+
+/// Write files into `dir` (created if missing) all or nothing: each goes to
+/// a hidden temporary name first, and only when all are written are they
+/// renamed into place. On failure the temporary files are removed.
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
     fs::create_dir_all(dir).map_err(|e| OutputError {
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| {
-        staged.push(stage(dir, "summary.csv", |w| {
-            summary_csv(w, scenario, runs)
-        })?);
-        staged.push(stage(dir, "images.csv", |w| images_csv(w, scenario, runs))?);
-        staged.push(stage(dir, "vms.csv", |w| vms_csv(w, runs))?);
-        staged.push(stage(dir, "ticks.csv", |w| ticks_csv(w, runs))?);
-        staged.push(stage(dir, "manifest.toml", |w| manifest(w, scenario))?);
-        Ok(())
-    })();
-    if let Err(e) = result {
-        for (tmp, _) in &staged {
-            let _ = fs::remove_file(tmp);
+    for (name, bytes) in files {
+        let tmp = dir.join(format!(".{name}.partial"));
+        if let Err(e) = fs::write(&tmp, bytes) {
+            let _ = fs::remove_file(&tmp);
+            for (t, _) in &staged {
+                let _ = fs::remove_file(t);
+            }
+            return Err(OutputError {
+                path: tmp,
+                message: e.to_string(),
+            });
         }
-        return Err(e);
+        staged.push((tmp, dir.join(name)));
     }
     for (tmp, dest) in &staged {
         fs::rename(tmp, dest).map_err(|e| OutputError {
@@ -169,27 +189,6 @@ pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<
         })?;
     }
     Ok(())
-}
-
-/// Write one file under a temporary name; returns (temporary, final) paths.
-fn stage(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
-) -> Result<(PathBuf, PathBuf), OutputError> {
-    let dest = dir.join(name);
-    let tmp = dir.join(format!(".{name}.partial"));
-    let mut buf = Vec::new();
-    let fail = |path: &Path, e: io::Error| OutputError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    write(&mut buf).map_err(|e| fail(&dest, e))?;
-    if let Err(e) = fs::write(&tmp, &buf) {
-        let _ = fs::remove_file(&tmp);
-        return Err(fail(&tmp, e));
-    }
-    Ok((tmp, dest))
 }
 
 fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
@@ -375,6 +374,181 @@ pub fn summary_table(runs: &[PolicyRun]) -> String {
             c.wall_s,
             c.block_transfers as f64 / c.wall_s.max(1e-9),
         ));
+    }
+    s
+}
+
+/// A grid value as a CSV cell: strings without quotes, numbers as TOML writes them.
+pub fn value_cell(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `runs.csv`, `sweep.csv` and `manifest.toml` of a sweep.
+pub fn sweep_files(
+    sweep: &crate::sweep::Sweep,
+    results: &[crate::sweep::JobResult],
+    stats: &[crate::sweep::PointStat],
+) -> io::Result<Vec<(String, Vec<u8>)>> {
+    let mut runs = Vec::new();
+    {
+        let mut w = csv_writer(&mut runs);
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(sweep.keys.iter().cloned());
+        header.extend(
+            [
+                "replication",
+                "seed",
+                "policy",
+                "vms",
+                "mean_vm_s",
+                "mean_image_s",
+                "p95_s",
+                "server_utilisation",
+                "peer_utilisation",
+                "events",
+                "block_transfers",
+            ]
+            .map(String::from),
+        );
+        w.write_record(&header).map_err(csv_err)?;
+        for job in results {
+            let point = &sweep.points[job.point];
+            for r in &job.runs {
+                let mut row: Vec<String> = vec![job.point.to_string()];
+                row.extend(point.values.iter().map(|(_, v)| value_cell(v)));
+                row.extend([
+                    job.replication.to_string(),
+                    job.seed.to_string(),
+                    r.policy.clone(),
+                    r.vms.to_string(),
+                    r.mean_vm_s.to_string(),
+                    r.mean_image_s.to_string(),
+                    r.p95_s.to_string(),
+                    r.server_utilisation.to_string(),
+                    r.peer_utilisation.to_string(),
+                    r.events.to_string(),
+                    r.block_transfers.to_string(),
+                ]);
+                w.write_record(&row).map_err(csv_err)?;
+            }
+        }
+        flush(w)?;
+    }
+    let mut summary = Vec::new();
+    {
+        let mut w = csv_writer(&mut summary);
+        let mut header: Vec<String> = vec!["point".into()];
+        header.extend(sweep.keys.iter().cloned());
+        header.extend(
+            [
+                "policy",
+                "metric",
+                "n",
+                "mean",
+                "sd",
+                "ci_low",
+                "ci_high",
+                "baseline",
+                "diff_mean",
+                "diff_ci_low",
+                "diff_ci_high",
+            ]
+            .map(String::from),
+        );
+        w.write_record(&header).map_err(csv_err)?;
+        for s in stats {
+            let point = &sweep.points[s.point];
+            let mut row: Vec<String> = vec![s.point.to_string()];
+            row.extend(point.values.iter().map(|(_, v)| value_cell(v)));
+            let (e, d) = (&s.estimate, &s.vs_baseline);
+            row.extend([
+                s.policy.clone(),
+                s.metric.clone(),
+                e.n.to_string(),
+                e.mean.to_string(),
+                e.sd.to_string(),
+                e.ci_low.to_string(),
+                e.ci_high.to_string(),
+                sweep.baseline.clone(),
+                d.mean.to_string(),
+                d.ci_low.to_string(),
+                d.ci_high.to_string(),
+            ]);
+            w.write_record(&row).map_err(csv_err)?;
+        }
+        flush(w)?;
+    }
+    #[derive(Serialize)]
+    struct SweepManifest<'a> {
+        vmswarm_version: &'a str,
+        seed: u64,
+        replications: usize,
+        replication_seeds: Vec<u64>,
+        grid_points: usize,
+        baseline: &'a str,
+        config: &'a crate::config::Config,
+    }
+    let manifest = toml::to_string_pretty(&SweepManifest {
+        vmswarm_version: env!("CARGO_PKG_VERSION"),
+        seed: sweep.config.seed,
+        replications: sweep.replications,
+        replication_seeds: (0..sweep.replications)
+            .map(|r| crate::sweep::replication_seed(sweep.config.seed, r))
+            .collect(),
+        grid_points: sweep.points.len(),
+        baseline: &sweep.baseline,
+        config: &sweep.config,
+    })
+    .map_err(io::Error::other)?;
+    Ok(vec![
+        ("runs.csv".into(), runs),
+        ("sweep.csv".into(), summary),
+        ("manifest.toml".into(), manifest.into_bytes()),
+    ])
+}
+
+/// A table of one metric per grid point and policy: mean +- CI half-width.
+pub fn sweep_table(
+    sweep: &crate::sweep::Sweep,
+    stats: &[crate::sweep::PointStat],
+    metric: &str,
+) -> String {
+    let mut s = format!(
+        "{metric} (mean +- 95% CI half-width over {} replications)\n",
+        sweep.replications
+    );
+    let policies = &sweep.config.policies;
+    s.push_str(&format!("{:<40}", "point"));
+    for p in policies {
+        s.push_str(&format!(" {p:>18}"));
+    }
+    s.push('\n');
+    for point in &sweep.points {
+        let label: Vec<String> = point
+            .values
+            .iter()
+            .map(|(k, v)| format!("{}={}", k.rsplit('.').next().unwrap_or(k), value_cell(v)))
+            .collect();
+        s.push_str(&format!("{:<40}", label.join(" ")));
+        for p in policies {
+            let cell = stats
+                .iter()
+                .find(|st| st.point == point.index && &st.policy == p && st.metric == metric)
+                .map(|st| {
+                    let e = &st.estimate;
+                    if e.n > 1 {
+                        format!("{:.2} +- {:.2}", e.mean, e.half_width())
+                    } else {
+                        format!("{:.2}", e.mean)
+                    }
+                })
+                .unwrap_or_default();
+            s.push_str(&format!(" {cell:>18}"));
+        }
+        s.push('\n');
     }
     s
 }
