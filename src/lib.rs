@@ -34,6 +34,7 @@
 //! # Ok::<(), vmswarm::config::ConfigError>(())
 //! ```
 
+pub mod analytic;
 pub mod commands;
 pub mod config;
 pub mod content;
