@@ -65,6 +65,9 @@ pub struct Config {
     pub subgradient: SubgradientConfig,
     /// A parameter grid, for `vmswarm sweep` and the figures.
     pub sweep: SweepConfig,
+    /// The file the config was read from, for messages (not a key).
+    #[serde(skip)]
+    pub source: PathBuf,
 }
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             subgradient: SubgradientConfig::default(),
             sweep: SweepConfig::default(),
+            source: PathBuf::new(),
         }
     }
 }
@@ -409,10 +413,12 @@ pub enum RuleKind {
     Subgradient,
     /// Exact min-max by water-filling.
     Exact,
+    /// A static share of `u_s` per group (`shares`).
+    Fixed,
 }
 
 /// A `[[policy]]` entry: a named combination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDef {
     /// The name used in `policies` and in the outputs.
@@ -421,8 +427,12 @@ pub struct PolicyDef {
     pub swarms: SwarmModel,
     /// `image` or `chunk`.
     pub groups: Grouping,
-    /// `equal`, `proportional`, `subgradient` or `exact`.
+    /// `equal`, `proportional`, `subgradient`, `exact` or `fixed`.
     pub rule: RuleKind,
+    /// For `fixed`: the share of `u_s` of each group, in group order (images,
+    /// or the swarm model's chunks); non-negative, summing to at most 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<Vec<f64>>,
 }
 
 impl PolicyDef {
@@ -444,6 +454,7 @@ impl PolicyDef {
             swarms,
             groups,
             rule,
+            shares: None,
         })
     }
 }
@@ -480,11 +491,12 @@ impl Config {
 
     /// Parse and validate config text; `file` is only used in messages.
     pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError {
             file: file.to_path_buf(),
             key: String::new(),
             message: describe_toml_error(text, &e),
         })?;
+        config.source = file.to_path_buf();
         config.validate(file)?;
         Ok(config)
     }
@@ -561,6 +573,30 @@ impl Config {
                     &format!("policy[{i}].name"),
                     format!("`{}` is defined twice", def.name),
                 ));
+            }
+        }
+        for (i, def) in self.policy.iter().enumerate() {
+            let key = format!("policy[{i}].shares");
+            match (&def.shares, def.rule) {
+                (None, RuleKind::Fixed) => {
+                    return Err(err(&key, "is required when rule = \"fixed\"".into()));
+                }
+                (Some(_), rule) if rule != RuleKind::Fixed => {
+                    return Err(err(&key, "is only allowed when rule = \"fixed\"".into()));
+                }
+                (Some(shares), _) => {
+                    if shares.iter().any(|s| !s.is_finite() || *s < 0.0) {
+                        return Err(err(&key, "every share must be a finite number >= 0".into()));
+                    }
+                    let total: f64 = shares.iter().sum();
+                    if total > 1.0 + 1e-9 {
+                        return Err(err(
+                            &key,
+                            format!("shares must sum to at most 1 (got {total})"),
+                        ));
+                    }
+                }
+                (None, _) => {}
             }
         }
         for (i, name) in self.policies.iter().enumerate() {
@@ -754,7 +790,13 @@ mod tests {
     #[test]
     fn empty_config_is_the_paper_default() {
         let c = parse("").unwrap();
-        assert_eq!(c, Config::default());
+        assert_eq!(
+            c,
+            Config {
+                source: PathBuf::from("test.toml"),
+                ..Config::default()
+            }
+        );
         assert_eq!(c.resolved_policies().len(), 5);
     }
 

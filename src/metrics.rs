@@ -80,6 +80,27 @@ pub struct RunCounters {
     pub max_peer_utilisation: f64,
     /// Sum over peers of `u_j * time present up to the makespan` (Mb).
     pub peer_capacity_mb: f64,
+    /// Mb counted VMs uploaded while leechers.
+    pub leecher_sent_mb: f64,
+    /// `u_j * download time` summed over counted VMs (Mb): with
+    /// `leecher_sent_mb`, the leechers' upload efficiency `eta` of eq. (1).
+    pub leecher_capacity_mb: f64,
+    /// Mb counted VMs uploaded while seeders (until they left or the run ended).
+    pub seeder_sent_mb: f64,
+    /// `u_j * seeding time` summed over counted VMs (Mb).
+    pub seeder_capacity_mb: f64,
+}
+
+impl RunCounters {
+    /// Measured `eta`: the fraction of their upload that leechers used.
+    pub fn leecher_efficiency(&self) -> f64 {
+        self.leecher_sent_mb / self.leecher_capacity_mb
+    }
+
+    /// The fraction of their upload that seeders used.
+    pub fn seeder_efficiency(&self) -> f64 {
+        self.seeder_sent_mb / self.seeder_capacity_mb
+    }
 }
 
 /// Per-image download-time statistics.

@@ -38,6 +38,22 @@ impl Scenario {
             Xoshiro256PlusPlus::seed_from_u64(stream_seed(config.seed, WORKLOAD_STREAM));
         let workload =
             Workload::generate(&config.workload, &config.peers, &content, &mut workload_rng)?;
+        for (i, def) in config.policy.iter().enumerate() {
+            if let Some(shares) = &def.shares {
+                let groups = crate::swarm::group_count(&content, def);
+                if shares.len() != groups {
+                    return Err(ConfigError {
+                        file: config.source.clone(),
+                        key: format!("policy[{i}].shares"),
+                        message: format!(
+                            "policy `{}` has {groups} server groups on this content, but {} shares",
+                            def.name,
+                            shares.len()
+                        ),
+                    });
+                }
+            }
+        }
         Ok(Scenario {
             config: config.clone(),
             content,

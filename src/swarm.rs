@@ -21,7 +21,7 @@ use crate::content::Content;
 use crate::engine::{Engine, EventId};
 use crate::metrics::{RunCounters, TickRecord, VmRecord};
 use crate::policy::{
-    AllocationRule, Equal, Exact, GroupState, Proportional, Snapshot, Subgradient,
+    AllocationRule, Equal, Exact, Fixed, GroupState, Proportional, Snapshot, Subgradient,
     SubgradientParams, water_fill,
 };
 use crate::transfer::{FairShare, FlowId};
@@ -60,6 +60,23 @@ pub struct RunOutput {
     pub counters: RunCounters,
     /// A label per server group (image name, or chunk id).
     pub group_labels: Vec<String>,
+    /// Mb peers delivered per swarm chunk. In the cross model swarm chunks
+    /// are the content's chunks, in order; in the isolated model each
+    /// image's chunks in turn.
+    pub peer_mb_by_chunk: Vec<f64>,
+}
+
+/// Number of server groups a policy has on this content: images, or the
+/// swarm model's chunks (unique chunks for `cross`, every image's chunks for
+/// `isolated`).
+pub fn group_count(content: &Content, policy: &PolicyDef) -> usize {
+    match (policy.groups, policy.swarms) {
+        (Grouping::Image, _) => content.images.len(),
+        (Grouping::Chunk, SwarmModel::Cross) => content.chunks.len(),
+        (Grouping::Chunk, SwarmModel::Isolated) => {
+            content.images.iter().map(|im| im.chunks.len()).sum()
+        }
+    }
 }
 
 /// The block space of a swarm model: which keys exist and who holds what.
@@ -214,6 +231,11 @@ struct Peer {
     vm: Option<usize>,
     lifetime_s: f64,
     joined_s: f64,
+    completed_s: f64,
+    /// Mb uploaded while a leecher.
+    sent_as_leecher_mb: f64,
+    /// Whether it counts in the statistics (a VM arriving after the warm-up).
+    counted: bool,
     from_server_mb: f64,
     from_peers_mb: f64,
 }
@@ -288,6 +310,7 @@ struct Sim<'a> {
     vms: Vec<Option<VmRecord>>,
     ticks: Vec<TickRecord>,
     counters: RunCounters,
+    peer_mb_by_chunk: Vec<f64>,
     scratch: Vec<PeerId>,
 }
 
@@ -335,6 +358,9 @@ impl<'a> Sim<'a> {
             RuleKind::Proportional => Box::new(Proportional),
             RuleKind::Subgradient => Box::new(Subgradient::new(setup.subgradient)),
             RuleKind::Exact => Box::new(Exact::new()),
+            RuleKind::Fixed => {
+                Box::new(Fixed::new(setup.policy.shares.clone().unwrap_or_default()))
+            }
         };
         // A download cap is approximated by a cap on concurrent incoming
         // flows: as many as fit at the rate of one busy upload slot.
@@ -366,6 +392,7 @@ impl<'a> Sim<'a> {
             vms: vec![None; setup.workload.requests.len()],
             ticks: Vec::new(),
             counters: RunCounters::default(),
+            peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
             scratch: Vec::new(),
             space,
             setup,
@@ -432,6 +459,7 @@ impl<'a> Sim<'a> {
             ticks: self.ticks,
             counters: self.counters,
             group_labels,
+            peer_mb_by_chunk: self.peer_mb_by_chunk,
         }
     }
 
@@ -465,6 +493,11 @@ impl<'a> Sim<'a> {
             vm,
             lifetime_s,
             joined_s: self.now(),
+            completed_s: f64::NAN,
+            sent_as_leecher_mb: 0.0,
+            counted: vm.is_some_and(|i| {
+                self.setup.workload.requests[i].arrival_s >= self.setup.workload.warmup_s
+            }),
             from_server_mb: 0.0,
             from_peers_mb: 0.0,
         });
@@ -589,6 +622,10 @@ impl<'a> Sim<'a> {
         let capacity = peer.upload_mbps * (now - peer.joined_s);
         self.counters.peer_sent_mb += sent;
         self.counters.peer_capacity_mb += capacity;
+        if peer.counted && peer.state == PeerState::Seeder {
+            self.counters.seeder_sent_mb += sent - peer.sent_as_leecher_mb;
+            self.counters.seeder_capacity_mb += peer.upload_mbps * (now - peer.completed_s);
+        }
         if capacity > 0.0 {
             self.counters.max_peer_utilisation =
                 self.counters.max_peer_utilisation.max(sent / capacity);
@@ -933,6 +970,7 @@ impl<'a> Sim<'a> {
         group.remaining_mb = (group.remaining_mb - flow.size_mb).max(0.0);
         if let Source::Peer(_) = flow.source {
             group.peer_mb_since_tick += flow.size_mb;
+            self.peer_mb_by_chunk[self.space.key_chunk[key as usize] as usize] += flow.size_mb;
         }
         if self.setup.policy.groups == Grouping::Chunk
             && self.peers[r as usize].chunk_missing[pos as usize] == 0
@@ -965,6 +1003,13 @@ impl<'a> Sim<'a> {
         let peer = &mut self.peers[p as usize];
         peer.state = PeerState::Seeder;
         peer.pending = Vec::new();
+        peer.completed_s = now;
+        peer.uploads.advance(now);
+        peer.sent_as_leecher_mb = peer.uploads.sent_mb();
+        if peer.counted {
+            self.counters.leecher_sent_mb += peer.sent_as_leecher_mb;
+            self.counters.leecher_capacity_mb += peer.upload_mbps * (now - peer.joined_s);
+        }
         if let Some(vm) = peer.vm {
             let r = self.setup.workload.requests[vm];
             self.vms[vm] = Some(VmRecord {

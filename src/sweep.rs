@@ -66,9 +66,10 @@ pub fn with_value(
             .ok_or_else(|| err(format!("`{p}` is not a table of the config")))?;
     }
     table.insert(last.to_string(), value.clone());
-    let new: Config = root.try_into().map_err(|e: toml::de::Error| {
+    let mut new: Config = root.try_into().map_err(|e: toml::de::Error| {
         err(format!("cannot be set to {value}: {}", e.message().trim()))
     })?;
+    new.source = config.source.clone();
     new.validate(file)?;
     Ok(new)
 }

@@ -8,11 +8,13 @@
 
 mod equal;
 mod exact;
+mod fixed;
 mod proportional;
 mod subgradient;
 
 pub use equal::Equal;
 pub use exact::{Exact, water_fill};
+pub use fixed::Fixed;
 pub use proportional::Proportional;
 pub use subgradient::{Subgradient, SubgradientParams};
 
