@@ -292,3 +292,58 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
     }
     Ok(out)
 }
+
+/// Options of `vmswarm validate`.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// The reduced run.
+    pub quick: bool,
+    /// Seeds per scenario instead of the default.
+    pub seeds: Option<usize>,
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    /// Output directory (default `out/validation`).
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    pub quiet: bool,
+}
+
+/// `vmswarm validate`: the simulator against the analytic model; writes
+/// `validation.md` and `validation.csv`. Returns the checks.
+pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::validation::Check>, Error> {
+    use crate::validation::{Settings, Tolerances, checks_csv, report};
+    let started = std::time::Instant::now();
+    let mut settings = if opts.quick {
+        Settings::quick()
+    } else {
+        Settings::full()
+    };
+    if let Some(n) = opts.seeds {
+        settings.seeds = n.max(2);
+    }
+    let tol = Tolerances::default();
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out/validation"));
+    let checks = with_threads(opts.threads, || {
+        crate::validation::validate(&settings, &tol)
+    })?;
+    let text = report(&checks, &settings, &tol);
+    crate::output::write_files(
+        &out,
+        &[
+            ("validation.md".into(), text.clone().into_bytes()),
+            ("validation.csv".into(), checks_csv(&checks)),
+        ],
+    )?;
+    if !opts.quiet {
+        print!("{text}");
+        println!(
+            "\n{:.1} s; wrote {}",
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(checks)
+}

@@ -49,4 +49,5 @@ pub mod stats;
 pub mod swarm;
 pub mod sweep;
 pub mod transfer;
+pub mod validation;
 pub mod workload;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use vmswarm::commands::{self, FiguresOptions, RunOptions, SweepOptions};
+use vmswarm::commands::{self, FiguresOptions, RunOptions, SweepOptions, ValidateOptions};
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +54,24 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Output directory [default: out/<config file stem>-sweep].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check the simulator against the analytic model; writes a report.
+    Validate {
+        /// A reduced run (fewer seeds, shorter windows).
+        #[arg(long)]
+        quick: bool,
+        /// Seeds per scenario [default: 8, or 3 with --quick].
+        #[arg(long)]
+        seeds: Option<usize>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory [default: out/validation].
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print nothing but errors.
@@ -115,6 +133,20 @@ fn main() -> ExitCode {
             out,
             seed,
             policies,
+            quiet,
+        })
+        .map(|_| ()),
+        Command::Validate {
+            quick,
+            seeds,
+            threads,
+            out,
+            quiet,
+        } => commands::validate(&ValidateOptions {
+            quick,
+            seeds,
+            threads,
+            out,
             quiet,
         })
         .map(|_| ()),

@@ -15,6 +15,10 @@ pub struct VmRecord {
     pub from_server_mb: f64,
     /// Mb received from peers.
     pub from_peers_mb: f64,
+    /// Mb it uploaded to others while a leecher.
+    pub uploaded_as_leecher_mb: f64,
+    /// Its host's upload capacity (Mb/s).
+    pub upload_mbps: f64,
     /// Whether it arrived after the warm-up and so counts in the statistics.
     pub counted: bool,
 }
@@ -249,6 +253,8 @@ mod tests {
             completion_s: d,
             from_server_mb: 0.0,
             from_peers_mb: 0.0,
+            uploaded_as_leecher_mb: 0.0,
+            upload_mbps: 1.0,
             counted: true,
         };
         let vms = vec![rec(0, 10.0), rec(0, 10.0), rec(0, 10.0), rec(1, 40.0)];

@@ -83,6 +83,8 @@ struct VmRow<'a> {
     download_s: f64,
     from_server_mb: f64,
     from_peers_mb: f64,
+    uploaded_as_leecher_mb: f64,
+    upload_mbps: f64,
     counted: bool,
 }
 
@@ -278,6 +280,8 @@ fn vms_csv(out: &mut Vec<u8>, runs: &[PolicyRun]) -> io::Result<()> {
                 download_s: v.download_s(),
                 from_server_mb: v.from_server_mb,
                 from_peers_mb: v.from_peers_mb,
+                uploaded_as_leecher_mb: v.uploaded_as_leecher_mb,
+                upload_mbps: v.upload_mbps,
                 counted: v.counted,
             })
             .map_err(csv_err)?;

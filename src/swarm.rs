@@ -1019,7 +1019,9 @@ impl<'a> Sim<'a> {
                 completion_s: now,
                 from_server_mb: peer.from_server_mb,
                 from_peers_mb: peer.from_peers_mb,
-                counted: r.arrival_s >= self.setup.workload.warmup_s,
+                uploaded_as_leecher_mb: peer.sent_as_leecher_mb,
+                upload_mbps: peer.upload_mbps,
+                counted: peer.counted,
             });
             self.completed += 1;
         }
