@@ -347,3 +347,21 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::validation::Check>,
     }
     Ok(checks)
 }
+
+/// `vmswarm analyze CONFIG`: Figures 3-4 and the fluid transient from the
+/// analytic model, as CSV and SVG, into `out` (default `out/analysis`).
+pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
+    let c = crate::analysis::AnalyticConfig::load(config)?;
+    let out = out.unwrap_or_else(|| PathBuf::from("out/analysis"));
+    let files = crate::analysis::files(&c).map_err(|message| OutputError {
+        path: out.clone(),
+        message,
+    })?;
+    crate::output::write_files(&out, &files)?;
+    if !quiet {
+        for (name, _) in &files {
+            println!("wrote {}", out.join(name).display());
+        }
+    }
+    Ok(out)
+}

@@ -34,6 +34,7 @@
 //! # Ok::<(), vmswarm::config::ConfigError>(())
 //! ```
 
+pub mod analysis;
 pub mod analytic;
 pub mod commands;
 pub mod config;

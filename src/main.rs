@@ -60,6 +60,18 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Figures 3-4 and the fluid transient from the analytic model (CSV, SVG).
+    Analyze {
+        /// The analytic parameters (TOML), e.g. configs/analytic.toml.
+        #[arg(default_value = "configs/analytic.toml")]
+        config: PathBuf,
+        /// Output directory [default: out/analysis].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Check the simulator against the analytic model; writes a report.
     Validate {
         /// A reduced run (fewer seeds, shorter windows).
@@ -136,6 +148,9 @@ fn main() -> ExitCode {
             quiet,
         })
         .map(|_| ()),
+        Command::Analyze { config, out, quiet } => {
+            commands::analyze(&config, out, quiet).map(|_| ())
+        }
         Command::Validate {
             quick,
             seeds,

@@ -91,11 +91,14 @@ pub fn render_svg(chart: &Chart) -> Result<String, String> {
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
-            plot.draw_series(
-                pts.iter()
-                    .map(|p| Circle::new((p.0, p.1), 3, color.filled())),
-            )
-            .map_err(|e| e.to_string())?;
+            // Markers only where points are few enough to tell apart.
+            if pts.len() <= 60 {
+                plot.draw_series(
+                    pts.iter()
+                        .map(|p| Circle::new((p.0, p.1), 3, color.filled())),
+                )
+                .map_err(|e| e.to_string())?;
+            }
             plot.draw_series(
                 pts.iter()
                     .filter(|p| finite(p.2) && finite(p.3))
