@@ -233,6 +233,9 @@ pub struct FiguresOptions {
     pub threads: Option<usize>,
     /// Output directory (default `out/figures`, or `out/figures-quick`).
     pub out: Option<PathBuf>,
+    /// Read `fig5.toml`, `fig6.toml`, `fig7.toml` from this directory
+    /// instead of the configs bundled in the binary.
+    pub config_dir: Option<PathBuf>,
     /// Print nothing but errors.
     pub quiet: bool,
 }
@@ -247,21 +250,31 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             "out/figures"
         })
     });
-    let specs: Vec<_> = crate::figures::FIGURES
+    let specs: Vec<crate::figures::FigureSpec> = crate::figures::FIGURES
         .iter()
         .filter(|f| opts.figures.is_empty() || opts.figures.contains(&f.number))
+        .copied()
         .collect();
-    // Check every figure's config before running any.
-    for spec in &specs {
-        let config = spec.config(opts.extra)?;
-        crate::sweep::Sweep::new(&config, opts.quick, Path::new(spec.file))?;
-    }
+    // Load and check every figure's config before running any.
+    let configs = specs
+        .iter()
+        .map(|spec| {
+            let config = match &opts.config_dir {
+                Some(dir) => Config::load(&dir.join(format!("fig{}.toml", spec.number)))?,
+                None => spec.config()?,
+            };
+            spec.sweep(&config, opts.quick, opts.extra)?;
+            Ok(config)
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut transfers = 0;
-    for spec in specs {
+    for (spec, config) in specs.iter().zip(&configs) {
         let t0 = std::time::Instant::now();
         let bar = job_bar(0, opts.quiet);
         bar.set_message(format!("Fig. {}", spec.number));
-        let result = with_threads(opts.threads, || spec.run(opts.quick, opts.extra, &bar))?;
+        let result = with_threads(opts.threads, || {
+            spec.run(config, opts.quick, opts.extra, &bar)
+        })?;
         bar.finish_and_clear();
         let files = result.files().map_err(|message| OutputError {
             path: out.clone(),
@@ -362,6 +375,28 @@ pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathB
         for (name, _) in &files {
             println!("wrote {}", out.join(name).display());
         }
+    }
+    Ok(out)
+}
+
+/// `vmswarm compare CONFIG`: every policy of the config (all five presets
+/// unless it lists others) under Zipf and uniform popularity; prints a table
+/// and writes `compare.csv` into `out` (default `out/<stem>-compare`).
+pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
+    let config = load_config(&opts.config, &opts.policies, opts.seed)?;
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&opts.config, "-compare"));
+    let progress = job_bar(0, opts.quiet);
+    let (sweep, rows) = with_threads(opts.threads, || {
+        crate::compare::run(&config, &opts.config, &progress)
+    })?;
+    progress.finish_and_clear();
+    crate::output::write_files(&out, &[("compare.csv".into(), crate::compare::csv(&rows))])?;
+    if !opts.quiet {
+        print!("{}", crate::compare::table(&rows, sweep.replications));
+        println!("wrote {}", out.join("compare.csv").display());
     }
     Ok(out)
 }

@@ -81,24 +81,21 @@ pub struct FigureResult {
 }
 
 impl FigureSpec {
-    /// The figure's config, with `cross-opt-exact` added when `extra`.
-    pub fn config(&self, extra: bool) -> Result<Config, ConfigError> {
-        let mut config = Config::parse(self.text, Path::new(self.file))?;
-        if extra && !config.policies.iter().any(|p| p == "cross-opt-exact") {
-            config.policies.push("cross-opt-exact".into());
-        }
-        Ok(config)
+    /// The figure's bundled config.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        Config::parse(self.text, Path::new(self.file))
     }
 
-    /// Run the figure's sweep on the current rayon pool.
+    /// Run the figure's sweep for `config` on the current rayon pool, with
+    /// `cross-opt-exact` added as a series when `extra`.
     pub fn run(
         &self,
+        config: &Config,
         quick: bool,
         extra: bool,
         progress: &ProgressBar,
     ) -> Result<FigureResult, ConfigError> {
-        let config = self.config(extra)?;
-        let sweep = Sweep::new(&config, quick, Path::new(self.file))?;
+        let sweep = self.sweep(config, quick, extra)?;
         let results = sweep.run(progress)?;
         let stats = summarize(&sweep, &results);
         Ok(FigureResult {
@@ -107,6 +104,15 @@ impl FigureSpec {
             results,
             stats,
         })
+    }
+
+    /// The figure's sweep, checked.
+    pub fn sweep(&self, config: &Config, quick: bool, extra: bool) -> Result<Sweep, ConfigError> {
+        let mut config = config.clone();
+        if extra && !config.policies.iter().any(|p| p == "cross-opt-exact") {
+            config.policies.push("cross-opt-exact".into());
+        }
+        Sweep::new(&config, quick, &config.source)
     }
 }
 

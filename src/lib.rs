@@ -37,6 +37,7 @@
 pub mod analysis;
 pub mod analytic;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod content;
 pub mod engine;

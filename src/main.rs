@@ -72,6 +72,27 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Every policy under Zipf and uniform popularity: means, CIs, paired
+    /// differences to the best.
+    Compare {
+        /// The experiment config (TOML); `[sweep] replications` sets the seeds.
+        config: PathBuf,
+        /// Policy to compare instead of the config's list (repeatable).
+        #[arg(long = "policy", value_name = "NAME")]
+        policies: Vec<String>,
+        /// Base seed to use instead of the config's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads [default: all cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory [default: out/<config file stem>-compare].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Check the simulator against the analytic model; writes a report.
     Validate {
         /// A reduced run (fewer seeds, shorter windows).
@@ -107,6 +128,10 @@ enum Command {
         /// Output directory [default: out/figures, or out/figures-quick].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Read fig5.toml, fig6.toml, fig7.toml from this directory instead
+        /// of the bundled configs.
+        #[arg(long, value_name = "DIR")]
+        configs: Option<PathBuf>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
@@ -148,6 +173,23 @@ fn main() -> ExitCode {
             quiet,
         })
         .map(|_| ()),
+        Command::Compare {
+            config,
+            policies,
+            seed,
+            threads,
+            out,
+            quiet,
+        } => commands::compare(&SweepOptions {
+            config,
+            quick: false,
+            threads,
+            out,
+            seed,
+            policies,
+            quiet,
+        })
+        .map(|_| ()),
         Command::Analyze { config, out, quiet } => {
             commands::analyze(&config, out, quiet).map(|_| ())
         }
@@ -171,6 +213,7 @@ fn main() -> ExitCode {
             extra,
             threads,
             out,
+            configs,
             quiet,
         } => commands::figures(&FiguresOptions {
             figures: fig.parse::<u8>().map(|n| vec![n]).unwrap_or_default(),
@@ -178,6 +221,7 @@ fn main() -> ExitCode {
             extra,
             threads,
             out,
+            config_dir: configs,
             quiet,
         })
         .map(|_| ()),
