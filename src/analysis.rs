@@ -300,7 +300,7 @@ pub fn transient(c: &AnalyticConfig) -> (Vec<u8>, Result<String, String>) {
     let settings = OdeSettings {
         step_s: 0.01,
         horizon_s: c.transient_horizon_s,
-        record_every_steps: 50,
+        record_every_steps: 100,
     };
     let path = integrate_isolated(&model, &alloc.u_s_mbps, &settings);
     let mut w = csv::Writer::from_writer(Vec::new());
