@@ -293,7 +293,7 @@ struct Sim<'a> {
     setup: RunSetup<'a>,
     space: Space,
     engine: Engine<Event>,
-    rng: Xoshiro256PlusPlus,
+    picker: Picker,
     rule: Box<dyn AllocationRule>,
     peers: Vec<Peer>,
     flows: Vec<Flow>,
@@ -378,7 +378,11 @@ impl<'a> Sim<'a> {
         let n_keys = space.key_chunk.len();
         Sim {
             engine: Engine::new(),
-            rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, 3)),
+            picker: Picker {
+                order: setup.peers.piece_selection,
+                rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, 3)),
+                ties: Vec::new(),
+            },
             rule,
             peers: Vec::new(),
             flows: Vec::new(),
@@ -709,13 +713,7 @@ impl<'a> Sim<'a> {
                         self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w],
                     )
                 });
-                choose(
-                    &self.count,
-                    &mut self.rng,
-                    self.setup.peers.piece_selection,
-                    candidates,
-                    false,
-                )
+                self.picker.pick(&self.count, candidates, false)
             }
             Grouping::Chunk => {
                 let first = self.space.chunk_first[g as usize];
@@ -726,13 +724,7 @@ impl<'a> Sim<'a> {
                         range_mask(w, first, end) & !peer.have[w] & !peer.pending[w],
                     )
                 });
-                choose(
-                    &self.count,
-                    &mut self.rng,
-                    self.setup.peers.piece_selection,
-                    candidates,
-                    false,
-                )
+                self.picker.pick(&self.count, candidates, false)
             }
         };
         let Some(key) = key else {
@@ -779,13 +771,9 @@ impl<'a> Sim<'a> {
                     self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w],
                 )
             });
-            let key = choose_excluding(
-                &self.count,
-                &mut self.rng,
-                self.setup.peers.piece_selection,
-                candidates,
-                &excluded,
-            );
+            let key = self
+                .picker
+                .pick(&self.count, excluding(candidates, &excluded), true);
             let Some(key) = key else {
                 // Nothing a present peer holds: wait, unless nothing is left to ask for.
                 if self.needs_unrequested(p) {
@@ -825,7 +813,7 @@ impl<'a> Sim<'a> {
         if list.is_empty() {
             return None;
         }
-        let mut i = self.rng.random_range(0..list.len());
+        let mut i = self.picker.rng.random_range(0..list.len());
         let mut checked = 0;
         while checked < list.len() {
             if i >= list.len() {
@@ -893,13 +881,7 @@ impl<'a> Sim<'a> {
                             & !leecher.pending[w],
                     )
                 });
-                match choose(
-                    &self.count,
-                    &mut self.rng,
-                    self.setup.peers.piece_selection,
-                    candidates,
-                    false,
-                ) {
+                match self.picker.pick(&self.count, candidates, false) {
                     Some(key) => self.start_peer_flow(l, h, key),
                     None => break,
                 }
@@ -1188,66 +1170,65 @@ fn keys(candidates: impl Iterator<Item = (usize, u64)>) -> impl Iterator<Item = 
     })
 }
 
-/// Pick a key among candidate bits by the selection order. With
-/// `need_holder`, keys nobody holds are skipped (peers cannot serve them).
-/// Ties (and `random`) are broken uniformly with one draw: a first pass
-/// counts the candidates, a second finds the drawn one.
-fn choose(
-    count: &[u32],
-    rng: &mut Xoshiro256PlusPlus,
+/// Block choice: the selection order, the simulation's random stream, and a
+/// buffer for ties.
+struct Picker {
     order: PieceSelection,
-    candidates: impl Iterator<Item = (usize, u64)> + Clone,
-    need_holder: bool,
-) -> Option<u32> {
-    let held = |key: &u32| !need_holder || count[*key as usize] > 0;
-    match order {
-        PieceSelection::Sequential => keys(candidates).find(held),
-        PieceSelection::Random => {
-            let n = keys(candidates.clone()).filter(held).count();
-            if n == 0 {
-                return None;
-            }
-            let pick = rng.random_range(0..n);
-            keys(candidates).filter(held).nth(pick)
-        }
-        PieceSelection::Rarest => {
-            let (mut rarest, mut ties) = (u32::MAX, 0usize);
-            for key in keys(candidates.clone()).filter(held) {
-                let c = count[key as usize];
-                if c < rarest {
-                    (rarest, ties) = (c, 1);
-                } else if c == rarest {
-                    ties += 1;
+    rng: Xoshiro256PlusPlus,
+    ties: Vec<u32>,
+}
+
+impl Picker {
+    /// Pick a key among candidate bits by the selection order. With
+    /// `need_holder`, keys nobody holds are skipped (peers cannot serve
+    /// them). Ties (and `random`) are broken uniformly with one draw among
+    /// the tied keys, collected in key order in one pass.
+    fn pick(
+        &mut self,
+        count: &[u32],
+        candidates: impl Iterator<Item = (usize, u64)>,
+        need_holder: bool,
+    ) -> Option<u32> {
+        let held = |key: &u32| !need_holder || count[*key as usize] > 0;
+        self.ties.clear();
+        match self.order {
+            PieceSelection::Sequential => return keys(candidates).find(held),
+            PieceSelection::Random => self.ties.extend(keys(candidates).filter(held)),
+            PieceSelection::Rarest => {
+                let mut rarest = u32::MAX;
+                for key in keys(candidates).filter(held) {
+                    let c = count[key as usize];
+                    if c < rarest {
+                        rarest = c;
+                        self.ties.clear();
+                        self.ties.push(key);
+                    } else if c == rarest {
+                        self.ties.push(key);
+                    }
                 }
             }
-            if ties == 0 {
-                return None;
-            }
-            let pick = rng.random_range(0..ties);
-            keys(candidates)
-                .filter(|&k| count[k as usize] == rarest)
-                .nth(pick)
         }
+        if self.ties.is_empty() {
+            return None;
+        }
+        let pick = self.rng.random_range(0..self.ties.len());
+        Some(self.ties[pick])
     }
 }
 
-/// [`choose`] among held keys, skipping `excluded`.
-fn choose_excluding(
-    count: &[u32],
-    rng: &mut Xoshiro256PlusPlus,
-    order: PieceSelection,
-    candidates: impl Iterator<Item = (usize, u64)> + Clone,
+/// Candidate words with the `excluded` keys' bits cleared.
+fn excluding(
+    candidates: impl Iterator<Item = (usize, u64)>,
     excluded: &[u32],
-) -> Option<u32> {
-    let filtered = candidates.map(|(w, mut bits)| {
+) -> impl Iterator<Item = (usize, u64)> {
+    candidates.map(move |(w, mut bits)| {
         for &k in excluded {
             if k as usize / 64 == w {
                 bits &= !(1u64 << (k % 64));
             }
         }
         (w, bits)
-    });
-    choose(count, rng, order, filtered, true)
+    })
 }
 
 #[cfg(test)]
