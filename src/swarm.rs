@@ -196,6 +196,13 @@ impl Space {
         }
     }
 
+    /// The words of image `image`'s key mask, as `(word index, bits)`.
+    fn image_keys(&self, image: usize) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.image_words[image]
+            .iter()
+            .map(move |&w| (w as usize, self.image_mask[image][w as usize]))
+    }
+
     fn block_mb(&self, key: u32) -> f64 {
         self.chunk_block_mb[self.key_chunk[key as usize] as usize]
     }
@@ -531,14 +538,9 @@ impl<'a> Sim<'a> {
         peer.missing = 0;
         peer.chunk_missing.iter_mut().for_each(|m| *m = 0);
         peer.state = PeerState::Seeder;
-        for &w in &self.space.image_words[image] {
-            let mut bits = self.space.image_mask[image][w as usize];
-            while bits != 0 {
-                let key = w * 64 + bits.trailing_zeros();
-                bits &= bits - 1;
-                self.count[key as usize] += 1;
-                self.holders[key as usize].push(p);
-            }
+        for key in keys(self.space.image_keys(image)) {
+            self.count[key as usize] += 1;
+            self.holders[key as usize].push(p);
         }
         for g in self.groups_of_image(image) {
             self.groups[g as usize].seeders += 1;
@@ -578,31 +580,13 @@ impl<'a> Sim<'a> {
         self.account_peer_upload(p, now);
         self.peers[p as usize].state = PeerState::Gone;
         // Uploads in flight are cut off: their receivers lose the partial block.
-        let mut cut = Vec::new();
-        while let Some(f) = self.peers[p as usize].uploads.first_flow() {
-            let left = self.peers[p as usize]
-                .uploads
-                .remove(now, f)
-                .expect("flow is in the resource");
-            let flow = self.flows[f as usize];
-            self.counters.waste_mb += flow.size_mb - left;
-            self.release_flow(f);
-            let r = &mut self.peers[flow.receiver as usize];
-            r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
-            r.peer_downloads -= 1;
-            r.incoming -= 1;
-            cut.push((flow.receiver, flow.key));
-        }
+        let drained = self.peers[p as usize].uploads.drain(now);
+        let cut = self.cut_flows(drained);
         if let Some(e) = self.peers[p as usize].upload_event.take() {
             self.engine.cancel(e);
         }
-        for &w in &self.space.image_words[image] {
-            let mut bits = self.space.image_mask[image][w as usize];
-            while bits != 0 {
-                let key = w * 64 + bits.trailing_zeros();
-                bits &= bits - 1;
-                self.count[key as usize] -= 1;
-            }
+        for key in keys(self.space.image_keys(image)) {
+            self.count[key as usize] -= 1;
         }
         for g in self.groups_of_image(image) {
             self.groups[g as usize].seeders -= 1;
@@ -610,8 +594,9 @@ impl<'a> Sim<'a> {
         let peer = &mut self.peers[p as usize];
         peer.have = Vec::new();
         peer.pending = Vec::new();
-        for (r, key) in cut {
-            let g = self.group_of_key(self.peers[r as usize].image, key);
+        for flow in cut {
+            let r = flow.receiver;
+            let g = self.group_of_key(self.peers[r as usize].image, flow.key);
             self.start_server_flow(r, g);
             self.fill_downloads(r);
         }
@@ -639,6 +624,27 @@ impl<'a> Sim<'a> {
     }
 
     // ----- flows --------------------------------------------------------------
+
+    /// Flows cut off before completion, with the Mb each still lacked: the
+    /// partial data is waste, the blocks go back to the receivers' wants.
+    fn cut_flows(&mut self, drained: Vec<(FlowId, f64)>) -> Vec<Flow> {
+        drained
+            .into_iter()
+            .map(|(f, left_mb)| {
+                let flow = self.flows[f as usize];
+                self.counters.waste_mb += flow.size_mb - left_mb;
+                self.release_flow(f);
+                let r = &mut self.peers[flow.receiver as usize];
+                r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
+                r.incoming -= 1;
+                match flow.source {
+                    Source::Peer(_) => r.peer_downloads -= 1,
+                    Source::Server(g) => r.server_flows.retain(|&(g2, f2)| !(g2 == g && f2 == f)),
+                }
+                flow
+            })
+            .collect()
+    }
 
     fn new_flow(&mut self, flow: Flow) -> FlowId {
         match self.free_flows.pop() {
@@ -1096,21 +1102,8 @@ impl<'a> Sim<'a> {
     /// counts as waste.
     fn preempt_group(&mut self, g: u32) {
         let now = self.now();
-        let mut receivers = Vec::new();
-        while let Some(f) = self.groups[g as usize].share.first_flow() {
-            let left = self.groups[g as usize]
-                .share
-                .remove(now, f)
-                .expect("flow is in the resource");
-            let flow = self.flows[f as usize];
-            self.counters.waste_mb += flow.size_mb - left;
-            self.release_flow(f);
-            let r = &mut self.peers[flow.receiver as usize];
-            r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
-            r.incoming -= 1;
-            r.server_flows.retain(|&(g2, f2)| !(g2 == g && f2 == f));
-            receivers.push(flow.receiver);
-        }
+        let drained = self.groups[g as usize].share.drain(now);
+        let receivers: Vec<PeerId> = self.cut_flows(drained).iter().map(|f| f.receiver).collect();
         for r in receivers {
             self.fill_downloads(r);
         }

@@ -132,10 +132,15 @@ impl FairShare {
         Some((flow, self.updated_s + dt))
     }
 
-    /// Some active flow (the first to finish), whatever the capacity; for
-    /// draining a resource.
-    pub fn first_flow(&self) -> Option<FlowId> {
-        self.flows.peek().map(|(&f, _)| f)
+    /// Stop every flow at `now_s`; returns each with the Mb it still lacked,
+    /// first-finishing first.
+    pub fn drain(&mut self, now_s: f64) -> Vec<(FlowId, f64)> {
+        self.advance(now_s);
+        let mut out = Vec::with_capacity(self.flows.len());
+        while let Some((flow, Reverse((tag, _)))) = self.flows.pop() {
+            out.push((flow, (tag.0 - self.virtual_mb).max(0.0)));
+        }
+        out
     }
 
     /// Remove the first-finishing flow at `now_s` (its completion time).
