@@ -168,6 +168,20 @@ impl Workload {
 /// Read a trace: CSV with header `time_s,image`; `image` is a 1-based index
 /// or an image name. Times must be finite, non-negative and non-decreasing.
 pub fn load_trace(path: &Path, content: &Content) -> Result<Vec<(f64, usize)>, ConfigError> {
+    let bytes = std::fs::read(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        key: String::new(),
+        message: format!("cannot read the trace: {e}"),
+    })?;
+    parse_trace(&bytes, path, content)
+}
+
+/// Parse trace bytes (see [`load_trace`]); `path` is only used in messages.
+pub fn parse_trace(
+    bytes: &[u8],
+    path: &Path,
+    content: &Content,
+) -> Result<Vec<(f64, usize)>, ConfigError> {
     let err = |key: String, message: String| ConfigError {
         file: path.to_path_buf(),
         key,
@@ -175,8 +189,7 @@ pub fn load_trace(path: &Path, content: &Content) -> Result<Vec<(f64, usize)>, C
     };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| err(String::new(), format!("cannot read the trace: {e}")))?;
+        .from_reader(bytes);
     let headers = reader
         .headers()
         .map_err(|e| err(String::new(), format!("bad CSV header: {e}")))?
