@@ -61,12 +61,21 @@ fn presets(c: &mut Criterion) {
     for policy in config.resolved_policies() {
         let transfers = scenario
             .run_policy(&policy, &mut || {})
+            .expect("runs")
             .output
             .counters
             .block_transfers;
         group.throughput(Throughput::Elements(transfers));
         group.bench_function(policy.name.clone(), |b| {
-            b.iter(|| black_box(scenario.run_policy(&policy, &mut || {}).summary.mean_vm_s))
+            b.iter(|| {
+                black_box(
+                    scenario
+                        .run_policy(&policy, &mut || {})
+                        .expect("runs")
+                        .summary
+                        .mean_vm_s,
+                )
+            })
         });
     }
     group.finish();

@@ -1,7 +1,6 @@
 //! The CLI's commands as library functions: `main.rs` parses arguments and
 //! calls these.
 
-use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -11,74 +10,58 @@ use crate::config::{Config, ConfigError};
 use crate::output::{OutputError, summary_table, write_run};
 use crate::scenario::Scenario;
 
-/// Any error a command reports to the user.
-#[derive(Debug)]
-pub enum Error {
-    /// A bad config, manifest or trace.
-    Config(ConfigError),
-    /// Results could not be written.
-    Output(OutputError),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Config(e) => write!(f, "{e}"),
-            Error::Output(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<ConfigError> for Error {
-    fn from(e: ConfigError) -> Self {
-        Error::Config(e)
-    }
-}
-
-impl From<OutputError> for Error {
-    fn from(e: OutputError) -> Self {
-        Error::Output(e)
-    }
-}
+pub use crate::error::Error;
 
 /// Options of `vmswarm run`.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// The experiment config.
     pub config: PathBuf,
-    /// Policies to run instead of the config's list.
-    pub policies: Vec<String>,
-    /// Seed to use instead of the config's.
-    pub seed: Option<u64>,
+    /// Command-line changes to the config.
+    pub overrides: Overrides,
     /// Output directory (default `out/<config name>`).
     pub out: Option<PathBuf>,
     /// Print nothing but errors.
     pub quiet: bool,
 }
 
-/// Load a config and apply the command line's overrides.
-pub fn load_config(
-    path: &Path,
-    policies: &[String],
-    seed: Option<u64>,
-) -> Result<Config, ConfigError> {
+/// What the command line may change in a config.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Policies to run instead of the config's list.
+    pub policies: Vec<String>,
+    /// Seed to use instead of the config's.
+    pub seed: Option<u64>,
+    /// `limits.max_events`.
+    pub max_events: Option<u64>,
+    /// `limits.max_sim_time_s`.
+    pub max_sim_time_s: Option<f64>,
+}
+
+/// Load a config and apply the command line's overrides; the result is
+/// validated again.
+pub fn load_config(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let mut config = Config::load(path)?;
-    if !policies.is_empty() {
-        config.set_policies(policies.to_vec(), path)?;
+    if !overrides.policies.is_empty() {
+        config.policies = overrides.policies.clone();
     }
-    if let Some(seed) = seed {
+    if let Some(seed) = overrides.seed {
         config.seed = seed;
-        config.validate(path)?;
     }
+    if overrides.max_events.is_some() {
+        config.limits.max_events = overrides.max_events;
+    }
+    if overrides.max_sim_time_s.is_some() {
+        config.limits.max_sim_time_s = overrides.max_sim_time_s;
+    }
+    config.validate(path)?;
     Ok(config)
 }
 
 /// `vmswarm run`: every policy on one scenario; writes the run's files and
 /// prints a summary table. Returns the output directory.
 pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
-    let config = load_config(&opts.config, &opts.policies, opts.seed)?;
+    let config = load_config(&opts.config, &opts.overrides)?;
     let scenario = Scenario::build(&config)?;
     let out = opts.out.clone().unwrap_or_else(|| {
         let stem = opts
@@ -91,7 +74,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
     let policies = config.resolved_policies();
     let total = (scenario.workload.requests.len() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
-    let runs = scenario.run_all(&progress);
+    let runs = scenario.run_all(&progress)?;
     progress.finish_and_clear();
     write_run(&out, &scenario, &runs)?;
     if !opts.quiet {
@@ -138,13 +121,19 @@ pub struct SweepOptions {
     pub threads: Option<usize>,
     /// Output directory (default `out/<config file stem>-sweep`).
     pub out: Option<PathBuf>,
-    /// Seed to use instead of the config's.
-    pub seed: Option<u64>,
-    /// Policies to run instead of the config's list.
-    pub policies: Vec<String>,
+    /// Command-line changes to the config.
+    pub overrides: Overrides,
     /// Print nothing but errors.
     pub quiet: bool,
+    /// Run only this shard of the jobs (cluster array jobs).
+    pub shard: Option<crate::sweep::Shard>,
+    /// Stop after this many jobs, as Ctrl-C would (to test resuming).
+    pub stop_after: Option<usize>,
 }
+
+/// Raised by Ctrl-C (the CLI installs the handler): sweeps stop starting
+/// new jobs and report what they kept.
+pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Run `f` on a rayon pool of `threads` workers (all cores when `None`).
 pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> T {
@@ -162,21 +151,36 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
 /// parallel; writes `runs.csv`, `sweep.csv` and `manifest.toml`.
 pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
     let started = std::time::Instant::now();
-    let config = load_config(&opts.config, &opts.policies, opts.seed)?;
+    let config = load_config(&opts.config, &opts.overrides)?;
     let sweep = crate::sweep::Sweep::new(&config, opts.quick, &opts.config)?;
     let out = opts
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-sweep"));
+    let store = crate::store::JobStore::open(&out, &sweep, opts.quick, &config)?;
     let progress = job_bar(sweep.jobs().len() as u64, opts.quiet);
-    let results = with_threads(opts.threads, || sweep.run(&progress))?;
+    let execution = crate::sweep::Execution {
+        store: Some(&store),
+        shard: opts.shard,
+        stop: Some(&INTERRUPTED),
+        stop_after: opts.stop_after,
+    };
+    let results = with_threads(opts.threads, || sweep.execute(&execution, &progress));
     progress.finish_and_clear();
-    let stats = crate::sweep::summarize(&sweep, &results);
-    let files = crate::output::sweep_files(&sweep, &results, &stats).map_err(|e| OutputError {
-        path: out.clone(),
-        message: e.to_string(),
-    })?;
-    crate::output::write_files(&out, &files)?;
+    let results = results?;
+    if let Some(shard) = opts.shard {
+        if !opts.quiet {
+            println!(
+                "shard {}/{}: {} runs stored in {}; when every shard is done, join them with `vmswarm merge DIR...`",
+                shard.index,
+                shard.count,
+                results.len(),
+                store.dir().display()
+            );
+        }
+        return Ok(out);
+    }
+    let stats = write_sweep(&out, &sweep, &results)?;
     if !opts.quiet {
         print!(
             "{}",
@@ -192,6 +196,41 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
             results.iter().map(|j| j.runs.len()).sum::<usize>(),
             transfers,
             started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(out)
+}
+
+/// Summarise a sweep's results and write `runs.csv`, `sweep.csv` and
+/// `manifest.toml` into `out`; returns the summary.
+fn write_sweep(
+    out: &Path,
+    sweep: &crate::sweep::Sweep,
+    results: &[crate::sweep::JobResult],
+) -> Result<Vec<crate::sweep::PointStat>, Error> {
+    let stats = crate::sweep::summarize(sweep, results);
+    let files = crate::output::sweep_files(sweep, results, &stats).map_err(|e| OutputError {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    crate::output::write_files(out, &files)?;
+    Ok(stats)
+}
+
+/// `vmswarm merge DIR...`: join the stored runs of a sweep's shards (or of
+/// interrupted runs) into the files the unsharded sweep writes, in `out`
+/// (default: the first directory).
+pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
+    let (sweep, stores) = crate::store::open_for_merge(dirs)?;
+    let results = crate::store::collect(&sweep, &stores)?;
+    let out = out.unwrap_or_else(|| dirs[0].clone());
+    write_sweep(&out, &sweep, &results)?;
+    if !quiet {
+        println!(
+            "merged {} runs from {} stores; wrote {}",
+            results.len(),
+            stores.len(),
             out.display()
         );
     }
@@ -383,7 +422,7 @@ pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathB
 /// unless it lists others) under Zipf and uniform popularity; prints a table
 /// and writes `compare.csv` into `out` (default `out/<stem>-compare`).
 pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
-    let config = load_config(&opts.config, &opts.policies, opts.seed)?;
+    let config = load_config(&opts.config, &opts.overrides)?;
     let out = opts
         .out
         .clone()

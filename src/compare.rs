@@ -46,7 +46,7 @@ pub fn run(
     config: &Config,
     file: &Path,
     progress: &ProgressBar,
-) -> Result<(Sweep, Vec<Row>), ConfigError> {
+) -> Result<(Sweep, Vec<Row>), crate::error::Error> {
     let sweep = sweep(config, file)?;
     let results = sweep.run(progress)?;
     let rows = rows(&sweep, &results);

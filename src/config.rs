@@ -65,6 +65,8 @@ pub struct Config {
     pub subgradient: SubgradientConfig,
     /// A parameter grid, for `vmswarm sweep` and the figures.
     pub sweep: SweepConfig,
+    /// Guards against runaway scenarios.
+    pub limits: LimitsConfig,
     /// The file the config was read from, for messages (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -83,6 +85,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             subgradient: SubgradientConfig::default(),
             sweep: SweepConfig::default(),
+            limits: LimitsConfig::default(),
             source: PathBuf::new(),
         }
     }
@@ -381,6 +384,18 @@ impl Default for QuickConfig {
     }
 }
 
+/// `[limits]`: a run that exceeds either stops with an error naming the
+/// limit, instead of running on (a scenario that never drains, a typo that
+/// asks for a million VMs).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Most events one run may process (`--max-events`).
+    pub max_events: Option<u64>,
+    /// Latest simulated time one run may reach, in s (`--max-sim-time`).
+    pub max_sim_time_s: Option<f64>,
+}
+
 /// The two P2P models of Section III.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -516,12 +531,6 @@ impl Config {
             .find(|p| p.name == name)
             .cloned()
             .or_else(|| PolicyDef::preset(name))
-    }
-
-    /// Replace the policy list (the CLI's `--policy`); names are checked.
-    pub fn set_policies(&mut self, names: Vec<String>, file: &Path) -> Result<(), ConfigError> {
-        self.policies = names;
-        self.validate(file)
     }
 
     /// Check every value's range; the error names the first bad key.
@@ -745,6 +754,17 @@ impl Config {
         // Server.
         non_negative("server.u_s_mbps", self.server.u_s_mbps)?;
         positive("server.tick_s", self.server.tick_s)?;
+
+        // Limits.
+        if self.limits.max_events == Some(0) {
+            return Err(err(
+                "limits.max_events",
+                "must be at least 1 (got 0)".into(),
+            ));
+        }
+        if let Some(t) = self.limits.max_sim_time_s {
+            positive("limits.max_sim_time_s", t)?;
+        }
 
         // Subgradient.
         positive("subgradient.step", self.subgradient.step)?;

@@ -94,7 +94,7 @@ impl FigureSpec {
         quick: bool,
         extra: bool,
         progress: &ProgressBar,
-    ) -> Result<FigureResult, ConfigError> {
+    ) -> Result<FigureResult, crate::error::Error> {
         let sweep = self.sweep(config, quick, extra)?;
         let results = sweep.run(progress)?;
         let stats = summarize(&sweep, &results);

@@ -27,11 +27,11 @@
 //! )?;
 //! let scenario = Scenario::build(&config)?;
 //! for policy in config.resolved_policies() {
-//!     let run = scenario.run_policy(&policy, &mut || {});
+//!     let run = scenario.run_policy(&policy, &mut || {})?;
 //!     assert_eq!(run.output.vms.len(), 10);
 //!     println!("{}: mean download {:.2} s", policy.name, run.summary.mean_vm_s);
 //! }
-//! # Ok::<(), vmswarm::config::ConfigError>(())
+//! # Ok::<(), vmswarm::error::Error>(())
 //! ```
 
 pub mod analysis;
@@ -41,6 +41,7 @@ pub mod compare;
 pub mod config;
 pub mod content;
 pub mod engine;
+pub mod error;
 pub mod figures;
 pub mod metrics;
 pub mod output;
@@ -48,6 +49,7 @@ pub mod plot;
 pub mod policy;
 pub mod scenario;
 pub mod stats;
+pub mod store;
 pub mod swarm;
 pub mod sweep;
 pub mod transfer;

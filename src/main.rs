@@ -2,10 +2,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
-use vmswarm::commands::{self, FiguresOptions, RunOptions, SweepOptions, ValidateOptions};
+use vmswarm::commands::{
+    self, FiguresOptions, INTERRUPTED, Overrides, RunOptions, SweepOptions, ValidateOptions,
+};
+use vmswarm::error::Error;
+use vmswarm::sweep::Shard;
 
 #[derive(Parser)]
 #[command(
@@ -18,54 +23,86 @@ struct Cli {
     command: Command,
 }
 
+/// Changes to the config from the command line.
+#[derive(Args)]
+struct ConfigArgs {
+    /// Policy to run instead of the config's list (repeatable).
+    #[arg(long = "policy", value_name = "NAME")]
+    policies: Vec<String>,
+    /// Seed (base seed of a sweep) instead of the config's.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop a run that processes more events than this (limits.max_events).
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Stop a run whose simulated time passes this, in s (limits.max_sim_time_s).
+    #[arg(long, value_name = "S")]
+    max_sim_time: Option<f64>,
+}
+
+impl ConfigArgs {
+    fn overrides(self) -> Overrides {
+        Overrides {
+            policies: self.policies,
+            seed: self.seed,
+            max_events: self.max_events,
+            max_sim_time_s: self.max_sim_time,
+        }
+    }
+}
+
+/// Where results go, how many threads, how chatty.
+#[derive(Args)]
+struct OutputArgs {
+    /// Output directory [default: under out/, named for the command].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run every policy of a TOML experiment config on one workload.
     Run {
         /// The experiment config (TOML).
         config: PathBuf,
-        /// Policy to run instead of the config's list (repeatable).
-        #[arg(long = "policy", value_name = "NAME")]
-        policies: Vec<String>,
-        /// Seed to use instead of the config's.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output directory [default: out/<config file stem>].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        config_args: ConfigArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Run a config's `[sweep]` grid x policies x replications in parallel.
+    /// Run a config's `[sweep]` grid x policies x replications in parallel;
+    /// finished runs are kept, so a stopped sweep resumes where it stopped.
     Sweep {
         /// The experiment config (TOML) with a `[sweep]` table.
         config: PathBuf,
         /// Run the reduced grid of `[sweep.quick]`.
         #[arg(long)]
         quick: bool,
-        /// Worker threads [default: all cores]; results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Policy to run instead of the config's list (repeatable).
-        #[arg(long = "policy", value_name = "NAME")]
-        policies: Vec<String>,
-        /// Base seed to use instead of the config's.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output directory [default: out/<config file stem>-sweep].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        /// Run only shard i of n (0 <= i < n), for cluster array jobs; join
+        /// the shards with `vmswarm merge`.
+        #[arg(long, value_name = "i/n")]
+        shard: Option<Shard>,
+        /// Stop after this many runs, as Ctrl-C would (for testing resume).
+        #[arg(long, hide = true)]
+        stop_after: Option<usize>,
+        #[command(flatten)]
+        config_args: ConfigArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Figures 3-4 and the fluid transient from the analytic model (CSV, SVG).
-    Analyze {
-        /// The analytic parameters (TOML), e.g. configs/analytic.toml.
-        #[arg(default_value = "configs/analytic.toml")]
-        config: PathBuf,
-        /// Output directory [default: out/analysis].
+    /// Join the stored runs of a sweep's shards into the files the unsharded
+    /// sweep writes.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory [default: the first DIR].
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print nothing but errors.
@@ -77,16 +114,17 @@ enum Command {
     Compare {
         /// The experiment config (TOML); `[sweep] replications` sets the seeds.
         config: PathBuf,
-        /// Policy to compare instead of the config's list (repeatable).
-        #[arg(long = "policy", value_name = "NAME")]
-        policies: Vec<String>,
-        /// Base seed to use instead of the config's.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads [default: all cores].
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Output directory [default: out/<config file stem>-compare].
+        #[command(flatten)]
+        config_args: ConfigArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Figures 3-4 and the fluid transient from the analytic model (CSV, SVG).
+    Analyze {
+        /// The analytic parameters (TOML).
+        #[arg(default_value = "configs/analytic.toml")]
+        config: PathBuf,
+        /// Output directory [default: out/analysis].
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print nothing but errors.
@@ -101,15 +139,8 @@ enum Command {
         /// Seeds per scenario [default: 8, or 3 with --quick].
         #[arg(long)]
         seeds: Option<usize>,
-        /// Worker threads [default: all cores].
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Output directory [default: out/validation].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Regenerate the paper's Figures 5-7 (Zipf and uniform) as CSV and SVG.
     Figures {
@@ -122,115 +153,111 @@ enum Command {
         /// Add cross-opt-exact as an extra series.
         #[arg(long)]
         extra: bool,
-        /// Worker threads [default: all cores]; results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Output directory [default: out/figures, or out/figures-quick].
-        #[arg(long)]
-        out: Option<PathBuf>,
         /// Read fig5.toml, fig6.toml, fig7.toml from this directory instead
         /// of the bundled configs.
         #[arg(long, value_name = "DIR")]
         configs: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+fn sweep_options(config: PathBuf, config_args: ConfigArgs, output: OutputArgs) -> SweepOptions {
+    SweepOptions {
+        config,
+        quick: false,
+        threads: output.threads,
+        out: output.out,
+        overrides: config_args.overrides(),
+        quiet: output.quiet,
+        shard: None,
+        stop_after: None,
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Error> {
+    match command {
         Command::Run {
             config,
-            policies,
-            seed,
-            out,
-            quiet,
+            config_args,
+            output,
         } => commands::run(&RunOptions {
             config,
-            policies,
-            seed,
-            out,
-            quiet,
+            overrides: config_args.overrides(),
+            out: output.out,
+            quiet: output.quiet,
         })
-        .map(|_| ()),
+        .map(drop),
         Command::Sweep {
             config,
             quick,
-            threads,
-            policies,
-            seed,
-            out,
-            quiet,
+            shard,
+            stop_after,
+            config_args,
+            output,
         } => commands::sweep(&SweepOptions {
-            config,
             quick,
-            threads,
-            out,
-            seed,
-            policies,
-            quiet,
+            shard,
+            stop_after,
+            ..sweep_options(config, config_args, output)
         })
-        .map(|_| ()),
+        .map(drop),
+        Command::Merge { dirs, out, quiet } => commands::merge(&dirs, out, quiet).map(drop),
         Command::Compare {
             config,
-            policies,
-            seed,
-            threads,
-            out,
-            quiet,
-        } => commands::compare(&SweepOptions {
-            config,
-            quick: false,
-            threads,
-            out,
-            seed,
-            policies,
-            quiet,
-        })
-        .map(|_| ()),
-        Command::Analyze { config, out, quiet } => {
-            commands::analyze(&config, out, quiet).map(|_| ())
-        }
+            config_args,
+            output,
+        } => commands::compare(&sweep_options(config, config_args, output)).map(drop),
+        Command::Analyze { config, out, quiet } => commands::analyze(&config, out, quiet).map(drop),
         Command::Validate {
             quick,
             seeds,
-            threads,
-            out,
-            quiet,
+            output,
         } => commands::validate(&ValidateOptions {
             quick,
             seeds,
-            threads,
-            out,
-            quiet,
+            threads: output.threads,
+            out: output.out,
+            quiet: output.quiet,
         })
-        .map(|_| ()),
+        .map(drop),
         Command::Figures {
             fig,
             quick,
             extra,
-            threads,
-            out,
             configs,
-            quiet,
+            output,
         } => commands::figures(&FiguresOptions {
             figures: fig.parse::<u8>().map(|n| vec![n]).unwrap_or_default(),
             quick,
             extra,
-            threads,
-            out,
+            threads: output.threads,
+            out: output.out,
             config_dir: configs,
-            quiet,
+            quiet: output.quiet,
         })
-        .map(|_| ()),
-    };
-    match result {
+        .map(drop),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Ctrl-C: sweeps stop starting runs, keep what finished, and say so.
+    // A second Ctrl-C stops at once.
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("stopping: finishing the runs in progress (Ctrl-C again to stop now)");
+    });
+    match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            match e {
+                Error::Interrupted { .. } => ExitCode::from(130),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

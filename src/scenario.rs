@@ -6,7 +6,7 @@ use indicatif::ProgressBar;
 use crate::config::{Config, ConfigError, PolicyDef};
 use crate::content::{Content, ContentReport};
 use crate::metrics::{ImageStats, Summary, image_stats, summarize};
-use crate::swarm::{RunOutput, RunSetup, simulate, stream_seed};
+use crate::swarm::{RunError, RunOutput, RunSetup, simulate, stream_seed};
 use crate::workload::Workload;
 
 use rand::SeedableRng;
@@ -67,7 +67,11 @@ impl Scenario {
     }
 
     /// Run one policy on this scenario; `on_vm_done` is called as each VM completes.
-    pub fn run_policy(&self, policy: &PolicyDef, on_vm_done: &mut dyn FnMut()) -> PolicyRun {
+    pub fn run_policy(
+        &self,
+        policy: &PolicyDef,
+        on_vm_done: &mut dyn FnMut(),
+    ) -> Result<PolicyRun, RunError> {
         let output = simulate(
             RunSetup {
                 content: &self.content,
@@ -77,9 +81,10 @@ impl Scenario {
                 policy,
                 subgradient: self.config.subgradient.params(),
                 seed: self.config.seed,
+                limits: &self.config.limits,
             },
             on_vm_done,
-        );
+        )?;
         let per_image = image_stats(&output.vms, self.content.images.len());
         let summary = summarize(
             &output.vms,
@@ -87,17 +92,17 @@ impl Scenario {
             &output.counters,
             self.config.server.u_s_mbps,
         );
-        PolicyRun {
+        Ok(PolicyRun {
             policy: policy.clone(),
             output,
             per_image,
             summary,
-        }
+        })
     }
 
     /// Run every policy of the config, in order, advancing `progress` by one
     /// per completed VM.
-    pub fn run_all(&self, progress: &ProgressBar) -> Vec<PolicyRun> {
+    pub fn run_all(&self, progress: &ProgressBar) -> Result<Vec<PolicyRun>, RunError> {
         self.config
             .resolved_policies()
             .iter()

@@ -15,7 +15,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 use crate::config::{
-    Grouping, PeersConfig, PieceSelection, PolicyDef, RuleKind, ServerConfig, SwarmModel,
+    Grouping, LimitsConfig, PeersConfig, PieceSelection, PolicyDef, RuleKind, ServerConfig,
+    SwarmModel,
 };
 use crate::content::Content;
 use crate::engine::{Engine, EventId};
@@ -47,7 +48,59 @@ pub struct RunSetup<'a> {
     pub subgradient: SubgradientParams,
     /// Seed of the simulation's own draws (tie-breaks, source choice).
     pub seed: u64,
+    /// Guards: stop with an error past this many events or this time.
+    pub limits: &'a LimitsConfig,
 }
+
+/// Why a run did not produce a result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunError {
+    /// A guard of `[limits]` stopped it.
+    Limit {
+        /// The policy.
+        policy: String,
+        /// The run's seed.
+        seed: u64,
+        /// Which limit, and where the run was.
+        message: String,
+    },
+    /// An end-of-run invariant failed: a bug, never a result.
+    Invariant {
+        /// The policy.
+        policy: String,
+        /// The run's seed.
+        seed: u64,
+        /// The invariant and the values that broke it.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Limit {
+                policy,
+                seed,
+                message,
+            } => {
+                write!(
+                    f,
+                    "run of policy `{policy}` with seed {seed} stopped: {message}"
+                )
+            }
+            RunError::Invariant {
+                policy,
+                seed,
+                message,
+            } => write!(
+                f,
+                "run of policy `{policy}` with seed {seed} broke an invariant (a bug; please report it with the config): {message}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
 
 /// What a run produced.
 #[derive(Debug, Clone)]
@@ -322,13 +375,95 @@ struct Sim<'a> {
 }
 
 /// Run one policy on one workload.
-pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> RunOutput {
+///
+/// The run is checked at its end ([`check_invariants`]); a violation, or a
+/// guard of `[limits]`, is an error carrying the policy and the seed.
+pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> Result<RunOutput, RunError> {
     let started = Instant::now();
     let mut sim = Sim::new(setup);
-    sim.run(on_vm_done);
+    if let Err(message) = sim.run(on_vm_done) {
+        return Err(RunError::Limit {
+            policy: setup.policy.name.clone(),
+            seed: setup.seed,
+            message,
+        });
+    }
     let mut out = sim.finish();
     out.counters.wall_s = started.elapsed().as_secs_f64();
-    out
+    check_invariants(&out, setup.workload.requests.len(), setup.server).map_err(|message| {
+        RunError::Invariant {
+            policy: setup.policy.name.clone(),
+            seed: setup.seed,
+            message,
+        }
+    })?;
+    Ok(out)
+}
+
+/// The cheap invariants every run must satisfy (MODEL.md section 4): every
+/// VM completes; no block reaches a leecher twice; every Mb sent is received
+/// or counted as waste; no peer sends above its upload; at every tick the
+/// allocation stays within `u_s` and no group sent more than its rate.
+pub fn check_invariants(
+    out: &RunOutput,
+    requests: usize,
+    server: &ServerConfig,
+) -> Result<(), String> {
+    let c = &out.counters;
+    if out.vms.len() != requests {
+        return Err(format!("{} of {requests} VMs completed", out.vms.len()));
+    }
+    if c.duplicate_deliveries > 0 {
+        return Err(format!(
+            "{} blocks were delivered twice to one leecher",
+            c.duplicate_deliveries
+        ));
+    }
+    let sent = c.server_sent_mb + c.peer_sent_mb;
+    if (sent - (c.received_mb + c.waste_mb)).abs() > 1e-6 * sent.max(1.0) {
+        return Err(format!(
+            "{sent} Mb sent but {} received and {} wasted",
+            c.received_mb, c.waste_mb
+        ));
+    }
+    if c.max_peer_utilisation > 1.0 + 1e-9 {
+        return Err(format!(
+            "a peer sent {} times its upload capacity",
+            c.max_peer_utilisation
+        ));
+    }
+    let eps = 1e-9;
+    let mut previous: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
+    let mut current: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
+    let mut tick_time = f64::NAN;
+    let mut tick_rate = 0.0;
+    for t in &out.ticks {
+        if t.time_s != tick_time {
+            if tick_rate > server.u_s_mbps * (1.0 + eps) {
+                return Err(format!(
+                    "allocation of {tick_rate} Mb/s above u_s at t = {tick_time} s"
+                ));
+            }
+            previous = std::mem::take(&mut current);
+            tick_time = t.time_s;
+            tick_rate = 0.0;
+        }
+        tick_rate += t.u_s_g_mbps;
+        current.insert(t.group, t.u_s_g_mbps);
+        let allowed = previous.get(&t.group).copied().unwrap_or(0.0) * server.tick_s;
+        if t.server_sent_mb > allowed * (1.0 + eps) + 1e-6 {
+            return Err(format!(
+                "group {} sent {} Mb in the tick before t = {} s, above its {allowed} Mb",
+                t.group, t.server_sent_mb, t.time_s
+            ));
+        }
+    }
+    if tick_rate > server.u_s_mbps * (1.0 + eps) {
+        return Err(format!(
+            "allocation of {tick_rate} Mb/s above u_s at t = {tick_time} s"
+        ));
+    }
+    Ok(())
 }
 
 impl<'a> Sim<'a> {
@@ -414,7 +549,9 @@ impl<'a> Sim<'a> {
         self.engine.now_s()
     }
 
-    fn run(&mut self, on_vm_done: &mut dyn FnMut()) {
+    /// Process events until every VM has completed; `Err` when a guard of
+    /// `[limits]` stops the run first.
+    fn run(&mut self, on_vm_done: &mut dyn FnMut()) -> Result<(), String> {
         for s in &self.setup.workload.initial_seeders {
             let id = self.add_peer(s.image, s.upload_mbps, None, f64::INFINITY);
             self.become_holder_of_all(id);
@@ -439,8 +576,28 @@ impl<'a> Sim<'a> {
             for _ in before..self.completed {
                 on_vm_done();
             }
+            let limits = self.setup.limits;
+            if limits
+                .max_events
+                .is_some_and(|m| self.engine.processed() >= m)
+            {
+                return Err(format!(
+                    "{} events processed at t = {:.1} s with {} of {total} VMs complete (limits.max_events, --max-events)",
+                    self.engine.processed(),
+                    self.now(),
+                    self.completed
+                ));
+            }
+            if limits.max_sim_time_s.is_some_and(|m| self.now() > m) {
+                return Err(format!(
+                    "simulated time passed {} s with {} of {total} VMs complete (limits.max_sim_time_s, --max-sim-time)",
+                    self.now(),
+                    self.completed
+                ));
+            }
         }
         self.counters.events = self.engine.processed();
+        Ok(())
     }
 
     fn finish(mut self) -> RunOutput {

@@ -12,9 +12,16 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+
 use crate::config::{Config, ConfigError};
+use crate::error::Error;
 use crate::scenario::Scenario;
 use crate::stats::{Estimate, estimate, paired_difference};
+use crate::store::JobStore;
 use crate::swarm::stream_seed;
 
 /// One point of the grid: a value per axis.
@@ -168,20 +175,81 @@ impl Sweep {
 
     /// Run every job in parallel on the current rayon pool; results come
     /// back in job order whatever the thread count.
-    pub fn run(&self, progress: &ProgressBar) -> Result<Vec<JobResult>, ConfigError> {
-        let jobs = self.jobs();
-        progress.set_length(jobs.len() as u64);
-        jobs.par_iter()
-            .map(|&(p, r)| {
-                let result = self.run_job(p, r);
-                progress.inc(1);
-                result
-            })
+    pub fn run(&self, progress: &ProgressBar) -> Result<Vec<JobResult>, Error> {
+        self.execute(&Execution::default(), progress)
+    }
+
+    /// The jobs of a shard (every job when `None`): those whose index in
+    /// [`Sweep::jobs`] is `index` modulo `count`.
+    pub fn shard_jobs(&self, shard: Option<Shard>) -> Vec<(usize, usize)> {
+        self.jobs()
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| shard.is_none_or(|s| k % s.count == s.index))
+            .map(|(_, job)| job)
             .collect()
     }
 
+    /// Run the jobs `execution` selects, in parallel, taking finished ones
+    /// from its store and storing new ones as they finish. When the stop
+    /// flag is raised, jobs not yet started are skipped and the result is
+    /// [`Error::Interrupted`], with what finished kept in the store.
+    pub fn execute(
+        &self,
+        execution: &Execution,
+        progress: &ProgressBar,
+    ) -> Result<Vec<JobResult>, Error> {
+        let jobs = self.shard_jobs(execution.shard);
+        progress.set_length(jobs.len() as u64);
+        let done = AtomicUsize::new(0);
+        let local_stop = AtomicBool::new(false);
+        let stop = execution.stop.unwrap_or(&local_stop);
+        let results: Vec<Result<Option<JobResult>, Error>> = jobs
+            .par_iter()
+            .map(|&(p, r)| {
+                if let Some(job) = execution.store.and_then(|s| s.load(self, p, r)) {
+                    progress.inc(1);
+                    done.fetch_add(1, Ordering::SeqCst);
+                    return Ok(Some(job));
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                let job = self.run_job(p, r)?;
+                if let Some(store) = execution.store {
+                    store.save(&job)?;
+                }
+                progress.inc(1);
+                let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+                if execution.stop_after.is_some_and(|k| finished >= k) {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                Ok(Some(job))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(results.len());
+        let mut missing = 0;
+        for r in results {
+            match r? {
+                Some(job) => out.push(job),
+                None => missing += 1,
+            }
+        }
+        if missing > 0 {
+            return Err(Error::Interrupted {
+                kept: out.len(),
+                total: jobs.len(),
+                store: execution
+                    .store
+                    .map(|s| s.dir().to_path_buf())
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
     /// Run one grid point's replication: every policy on one scenario.
-    pub fn run_job(&self, point: usize, replication: usize) -> Result<JobResult, ConfigError> {
+    pub fn run_job(&self, point: usize, replication: usize) -> Result<JobResult, Error> {
         let mut config = self.points[point].config.clone();
         config.seed = replication_seed(self.config.seed, replication);
         let scenario = Scenario::build(&config)?;
@@ -189,8 +257,8 @@ impl Sweep {
             .resolved_policies()
             .iter()
             .map(|policy| {
-                let run = scenario.run_policy(policy, &mut || {});
-                PolicyResult {
+                let run = scenario.run_policy(policy, &mut || {})?;
+                Ok(PolicyResult {
                     policy: policy.name.clone(),
                     mean_vm_s: run.summary.mean_vm_s,
                     mean_image_s: run.summary.mean_image_s,
@@ -202,9 +270,9 @@ impl Sweep {
                     block_transfers: run.output.counters.block_transfers,
                     wall_s: run.output.counters.wall_s,
                     image_means_s: run.per_image.iter().map(|s| s.mean_s).collect(),
-                }
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(JobResult {
             point,
             replication,
@@ -212,10 +280,64 @@ impl Sweep {
             runs,
         })
     }
+
+    /// A hash of everything that decides the sweep's results (the resolved
+    /// grid, replications, seeds, policies, the crate version): finished
+    /// jobs are reused only under the same hash.
+    pub fn fingerprint(&self) -> String {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        self.replications.hash(&mut h);
+        self.baseline.hash(&mut h);
+        for point in &self.points {
+            toml::to_string(&point.config)
+                .unwrap_or_default()
+                .hash(&mut h);
+        }
+        format!("{:016x}", h.finish())
+    }
+}
+
+/// One of `count` equal parts of a sweep's jobs, for cluster array jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which part, `0..count`.
+    pub index: usize,
+    /// How many parts.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// Parse `i/n` with `0 <= i < n`.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}` is not a shard: write i/n with 0 <= i < n, e.g. 0/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// How to run a sweep's jobs.
+#[derive(Default)]
+pub struct Execution<'a> {
+    /// Where finished jobs are kept (none: nothing is stored or reused).
+    pub store: Option<&'a JobStore>,
+    /// Run only this shard's jobs.
+    pub shard: Option<Shard>,
+    /// Raised (by Ctrl-C) to stop starting new jobs.
+    pub stop: Option<&'a AtomicBool>,
+    /// Raise the stop flag after this many jobs finish (to test resuming).
+    pub stop_after: Option<usize>,
 }
 
 /// One policy's numbers in one job.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyResult {
     /// Policy name.
     pub policy: String,
@@ -242,7 +364,7 @@ pub struct PolicyResult {
 }
 
 /// All policies' numbers for one (grid point, replication).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
     /// Grid point index.
     pub point: usize,

@@ -17,6 +17,7 @@ use crate::analytic::{
     optimal_isolated_allocation,
 };
 use crate::config::{Config, ConfigError, Grouping, PolicyDef, RuleKind, SwarmModel};
+use crate::error::Error;
 use crate::scenario::{PolicyRun, Scenario};
 use crate::stats::{Estimate, estimate};
 use crate::sweep::replication_seed;
@@ -152,14 +153,14 @@ fn runs(
     config: &Config,
     policy: &PolicyDef,
     settings: &Settings,
-) -> Result<Vec<(Scenario, PolicyRun)>, ConfigError> {
+) -> Result<Vec<(Scenario, PolicyRun)>, Error> {
     (0..settings.seeds)
         .into_par_iter()
         .map(|r| {
             let mut c = config.clone();
             c.seed = replication_seed(settings.seed, r);
             let scenario = Scenario::build(&c)?;
-            let run = scenario.run_policy(policy, &mut || {});
+            let run = scenario.run_policy(policy, &mut || {})?;
             Ok((scenario, run))
         })
         .collect()
@@ -192,7 +193,7 @@ fn time_of(regime: Regime) -> f64 {
 }
 
 /// One isolated swarm: `T_d` against eq. (2), leechers and seeders against eq. (1).
-pub fn single_swarm(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, ConfigError> {
+pub fn single_swarm(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, Error> {
     let (lambda, u_s) = (1.0, 256.0);
     let config = base_config(settings, 1, lambda, u_s, "")?;
     let policy = PolicyDef::preset("iso").expect("preset");
@@ -323,7 +324,7 @@ fn spread_and_max(results: &[(Scenario, PolicyRun)]) -> (Vec<f64>, Vec<f64>) {
 
 /// Isolated swarms under Zipf: the equal split against Theorem III.1's
 /// allocation, which equalises the per-image times and lowers their maximum.
-pub fn zipf_isolated(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, ConfigError> {
+pub fn zipf_isolated(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, Error> {
     let (images, lambda, u_s) = (4, 2.0, 1024.0);
     let config = base_config(settings, images, lambda, u_s, "")?;
     let p = &Scenario::build(&config)?.workload.popularity;
@@ -419,7 +420,7 @@ pub fn zipf_isolated(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, 
 /// (eqs. 6-7), with `theta` and `eta` measured. The server splits `u_s` as
 /// the paper's special case: `beta u_s` to the common chunks, the rest to
 /// each image's own chunks in proportion to its requests.
-pub fn cross_shared_core(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, ConfigError> {
+pub fn cross_shared_core(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, Error> {
     let (images, lambda, u_s, beta) = (4, 2.0, 1024.0, 0.5);
     let mut config = base_config(
         settings,
@@ -497,7 +498,7 @@ pub fn cross_shared_core(settings: &Settings, tolerance: f64) -> Result<Vec<Chec
 
 /// The subgradient rule against the exact optimum, tick by tick, over whole
 /// runs of the paper's default setup with `cross-opt`.
-pub fn subgradient_gap(settings: &Settings, gap_tolerance: f64) -> Result<Vec<Check>, ConfigError> {
+pub fn subgradient_gap(settings: &Settings, gap_tolerance: f64) -> Result<Vec<Check>, Error> {
     let mut config = Config::parse(
         include_str!("../configs/paper-default.toml"),
         Path::new("configs/paper-default.toml"),
@@ -588,7 +589,7 @@ impl Default for Tolerances {
 }
 
 /// Run every validation scenario.
-pub fn validate(settings: &Settings, tol: &Tolerances) -> Result<Vec<Check>, ConfigError> {
+pub fn validate(settings: &Settings, tol: &Tolerances) -> Result<Vec<Check>, Error> {
     let mut checks = single_swarm(settings, tol.single_swarm)?;
     checks.extend(zipf_isolated(settings, tol.per_image)?);
     checks.extend(cross_shared_core(settings, tol.cross)?);

@@ -71,7 +71,9 @@ fn server_splits_equally_among_isolated_swarms() {
                 .count()
         })
         .collect();
-    let run = scenario.run_policy(&config.resolved_policies()[0], &mut || {});
+    let run = scenario
+        .run_policy(&config.resolved_policies()[0], &mut || {})
+        .unwrap();
     // While both groups have demand each gets 50 Mb/s; the smaller group
     // finishes first, at n_small * F / 50.
     let small = per_image.iter().copied().min().unwrap();
