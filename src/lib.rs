@@ -34,6 +34,8 @@
 //! # Ok::<(), vmswarm::error::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod analytic;
 pub mod commands;
