@@ -204,12 +204,12 @@ pub fn figure3(c: &AnalyticConfig) -> Vec<Point> {
             ok,
         ));
         for &theta in &c.theta_off {
-            let a = cross_allocation_at(&cross, theta, c.u_s_mbps);
-            points.push((
+            points.push(best_at_theta(
+                c,
+                &cross,
+                theta,
                 rate,
                 format!("cross, theta = {theta}"),
-                cross_summary(&cross, theta, &a.u_s_mbps).weighted_mean_s,
-                positive(a.common),
             ));
         }
         let best = optimal_cross_allocation(&cross, c.u_s_mbps);
@@ -221,6 +221,23 @@ pub fn figure3(c: &AnalyticConfig) -> Vec<Point> {
         ));
     }
     points
+}
+
+/// The cross model's point at `theta` with the best allocation there.
+fn best_at_theta(
+    c: &AnalyticConfig,
+    cross: &CrossModel,
+    theta: f64,
+    x: f64,
+    label: String,
+) -> Point {
+    let a = cross_allocation_at(cross, theta, c.u_s_mbps);
+    (
+        x,
+        label,
+        cross_summary(cross, theta, &a.u_s_mbps).weighted_mean_s,
+        positive(a.common),
+    )
 }
 
 fn cross_equilibria_positive(model: &CrossModel, theta: f64, alloc: &[f64]) -> bool {
@@ -236,12 +253,12 @@ pub fn figure4(c: &AnalyticConfig) -> Vec<Point> {
     for &beta in &c.fig4_betas {
         let cross = c.cross(c.fig4_rate_per_s, beta);
         for &theta in &c.fig4_thetas {
-            let a = cross_allocation_at(&cross, theta, c.u_s_mbps);
-            points.push((
+            points.push(best_at_theta(
+                c,
+                &cross,
+                theta,
                 theta,
                 format!("beta = {beta}"),
-                cross_summary(&cross, theta, &a.u_s_mbps).weighted_mean_s,
-                positive(a.common),
             ));
         }
     }
