@@ -48,6 +48,8 @@ struct SummaryRow<'a> {
     max_s: f64,
     server_utilisation: f64,
     peer_utilisation: f64,
+    leecher_efficiency: f64,
+    seeder_efficiency: f64,
     makespan_s: f64,
     events: u64,
     block_transfers: u64,
@@ -239,6 +241,8 @@ fn summary_csv(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io
             waste_mb: c.waste_mb,
             duplicate_deliveries: c.duplicate_deliveries,
             max_peer_utilisation: c.max_peer_utilisation,
+            leecher_efficiency: c.leecher_efficiency(),
+            seeder_efficiency: c.seeder_efficiency(),
         })
         .map_err(csv_err)?;
     }
@@ -348,13 +352,14 @@ fn manifest(out: &mut Vec<u8>, scenario: &Scenario) -> io::Result<()> {
 /// A short human-readable table of the runs' headline numbers and speed.
 pub fn summary_table(runs: &[PolicyRun]) -> String {
     let mut s = format!(
-        "{:<18} {:>6} {:>11} {:>13} {:>9} {:>8} {:>7} {:>10} {:>12} {:>8} {:>10}\n",
+        "{:<18} {:>6} {:>11} {:>13} {:>9} {:>8} {:>6} {:>6} {:>10} {:>12} {:>8} {:>10}\n",
         "policy",
         "vms",
         "mean_vm_s",
         "mean_image_s",
         "p95_s",
         "server%",
+        "peer%",
         "eta%",
         "events",
         "transfers",
@@ -365,7 +370,7 @@ pub fn summary_table(runs: &[PolicyRun]) -> String {
         let c = &run.output.counters;
         let r = &run.summary;
         s.push_str(&format!(
-            "{:<18} {:>6} {:>11.2} {:>13.2} {:>9.2} {:>8.1} {:>7.1} {:>10} {:>12} {:>8.2} {:>10.0}\n",
+            "{:<18} {:>6} {:>11.2} {:>13.2} {:>9.2} {:>8.1} {:>6.1} {:>6.1} {:>10} {:>12} {:>8.2} {:>10.0}\n",
             run.policy.name,
             r.vms,
             r.mean_vm_s,
@@ -373,6 +378,7 @@ pub fn summary_table(runs: &[PolicyRun]) -> String {
             r.p95_s,
             100.0 * r.server_utilisation,
             100.0 * r.peer_utilisation,
+            100.0 * c.leecher_efficiency(),
             c.events,
             c.block_transfers,
             c.wall_s,
