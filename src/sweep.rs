@@ -62,6 +62,17 @@ pub fn with_value(
         key: key.to_string(),
         message,
     };
+    // A sweep varies the model's parameters. Every grid point runs the same
+    // policies (results are paired against the baseline) with the
+    // replication's seed, so these keys cannot vary.
+    let top = key.split('.').next().unwrap_or("");
+    if ["policies", "policy", "seed", "name", "sweep"].contains(&top) {
+        return Err(err(format!(
+            "`{top}` cannot be swept or set by [sweep.quick]: a sweep varies the model's parameters \
+             (content, workload, peers, server, subgradient, limits); every point runs the config's \
+             policies with each replication's seed"
+        )));
+    }
     let mut root = toml::Value::try_from(config).map_err(|e| err(e.to_string()))?;
     let parts: Vec<&str> = key.split('.').collect();
     let (last, parents) = parts.split_last().ok_or_else(|| err("empty key".into()))?;
@@ -499,6 +510,15 @@ mod tests {
         assert_eq!(e.key, "workload.rate_per_s");
         let c = config("[[sweep.axis]]\nkey = \"workload.popularity\"\nvalues = [\"pareto\"]\n");
         assert!(Sweep::new(&c, false, Path::new("s.toml")).is_err());
+    }
+
+    #[test]
+    fn policies_and_seeds_cannot_be_swept() {
+        for key in ["policies", "seed", "sweep.replications"] {
+            let c = config(&format!("[[sweep.axis]]\nkey = \"{key}\"\nvalues = [1]\n"));
+            let e = Sweep::new(&c, false, Path::new("s.toml")).unwrap_err();
+            assert!(e.message.contains("cannot be swept"), "{key}: {e}");
+        }
     }
 
     #[test]

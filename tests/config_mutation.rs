@@ -600,13 +600,12 @@ fn huge_upload_with_spread() {
     ));
 }
 
-/// Known bug 3 (found reading `Sweep::new` for the harness): the baseline
+/// Bug 3 (fixed: `policies` and `seed` cannot be swept) (found reading `Sweep::new` for the harness): the baseline
 /// is checked against the base config's policies only, so an axis (or a
 /// `[sweep.quick] set`) over `policies` that drops it passes `Sweep::new`,
 /// and `summarize` indexes an empty baseline: "index out of bounds: the len
 /// is 0 but the index is 0" (src/sweep.rs:325, `summarize`).
 #[test]
-#[ignore = "known bug 3: a sweep axis over `policies` can drop the baseline; summarize panics"]
 fn sweep_axis_drops_the_baseline() {
     for quick in [false, true] {
         let text = include_str!("../fuzz/regressions/config/sweep-drops-baseline.toml");
