@@ -10,7 +10,7 @@ use crate::analytic::{
     cross_special_allocation, cross_summary, integrate_isolated, isolated_equilibria,
     isolated_summary, optimal_cross_allocation, optimal_isolated_allocation,
 };
-use crate::config::{ConfigError, PopularityKind};
+use crate::config::{ConfigError, PopularityKind, describe_toml_error};
 use crate::plot::{Chart, Series, render_svg};
 use crate::workload::popularity;
 
@@ -54,6 +54,31 @@ pub struct AnalyticConfig {
     pub transient_horizon_s: f64,
 }
 
+/// Bounds of `configs/analytic.toml`'s values. Within them every derived
+/// quantity of the fluid model (times, slopes, allocations) stays finite,
+/// so the closed forms never meet an overflow or a rate that underflows to
+/// 0, and the transient's fixed-step ODE stays small.
+const MIN_POSITIVE: f64 = 1e-6;
+const MAX_POSITIVE: f64 = 1e9;
+const MAX_IMAGES: usize = 1000;
+const MAX_ZIPF_EXPONENT: f64 = 10.0;
+const MAX_HORIZON_S: f64 = 1e4;
+/// The transient's RK4 step (s).
+const ODE_STEP_S: f64 = 0.01;
+/// The shortest time scale (s) the transient's fixed step resolves: RK4 is
+/// stable while `rate * step` stays below about 2.8, and the swarms' rates
+/// are `gamma = 1 / seed_time_s` and `u_c / F`.
+const MIN_TIME_SCALE_S: f64 = ODE_STEP_S / 2.0;
+
+/// A bound for messages: plain where that reads well, else exponent form.
+fn show(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e6).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 impl AnalyticConfig {
     /// Read and check `path`.
     pub fn load(path: &Path) -> Result<AnalyticConfig, ConfigError> {
@@ -62,45 +87,96 @@ impl AnalyticConfig {
             key: key.into(),
             message,
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| err("", format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err("", format!("cannot read the analytic config: {e}")))?;
         let c: AnalyticConfig =
-            toml::from_str(&text).map_err(|e| err("", e.message().trim().replace('\n', " ")))?;
-        let positive = |key: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
+            toml::from_str(&text).map_err(|e| err("", describe_toml_error(&text, &e)))?;
+        c.check(path)?;
+        Ok(c)
+    }
+
+    /// Check every value's range, then that Figures 3 and 4 have a point
+    /// to draw; the error names the key.
+    pub fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let c = self;
+        let err = |key: &str, message: String| ConfigError {
+            file: path.to_path_buf(),
+            key: key.into(),
+            message,
+        };
+        let within = |key: &str, v: f64, lo: f64, hi: f64| {
+            if (lo..=hi).contains(&v) {
                 Ok(())
             } else {
-                Err(err(key, format!("must be a finite number > 0 (got {v})")))
+                Err(err(
+                    key,
+                    format!(
+                        "must be a number from {} to {} (got {v})",
+                        show(lo),
+                        show(hi)
+                    ),
+                ))
             }
         };
+        let positive = |key: &str, v: f64| within(key, v, MIN_POSITIVE, MAX_POSITIVE);
+        // Fractions in (0, 1), kept off the ends where a swarm's content or
+        // upload would vanish.
         let unit = |key: &str, v: f64| {
-            if v > 0.0 && v < 1.0 {
+            if (MIN_POSITIVE..=1.0 - MIN_POSITIVE).contains(&v) {
                 Ok(())
             } else {
-                Err(err(key, format!("must be in (0, 1) (got {v})")))
+                Err(err(
+                    key,
+                    format!(
+                        "must be in (0, 1), from {} to {} (got {v})",
+                        show(MIN_POSITIVE),
+                        1.0 - MIN_POSITIVE
+                    ),
+                ))
             }
         };
         positive("file_mb", c.file_mb)?;
         positive("u_c_mbps", c.u_c_mbps)?;
-        if !(c.u_s_mbps.is_finite() && c.u_s_mbps >= 0.0) {
+        within("u_s_mbps", c.u_s_mbps, 0.0, MAX_POSITIVE)?;
+        if !(1..=MAX_IMAGES).contains(&c.images) {
             return Err(err(
-                "u_s_mbps",
-                format!("must be a finite number >= 0 (got {})", c.u_s_mbps),
+                "images",
+                format!("must be from 1 to {MAX_IMAGES} (got {})", c.images),
             ));
         }
-        if c.images == 0 {
-            return Err(err("images", "must be at least 1 (got 0)".into()));
-        }
-        if !(c.zipf_exponent.is_finite() && c.zipf_exponent >= 0.0) {
+        within("zipf_exponent", c.zipf_exponent, 0.0, MAX_ZIPF_EXPONENT)?;
+        if !(MIN_TIME_SCALE_S..=MAX_POSITIVE).contains(&c.seed_time_s) {
             return Err(err(
-                "zipf_exponent",
-                format!("must be >= 0 (got {})", c.zipf_exponent),
+                "seed_time_s",
+                format!(
+                    "must be a number from {MIN_TIME_SCALE_S} to {} (at least {MIN_TIME_SCALE_S} \
+                     s for the transient's fixed ODE step of {ODE_STEP_S} s; got {})",
+                    show(MAX_POSITIVE),
+                    c.seed_time_s
+                ),
             ));
         }
-        positive("seed_time_s", c.seed_time_s)?;
+        if c.file_mb / c.u_c_mbps < MIN_TIME_SCALE_S {
+            return Err(err(
+                "file_mb",
+                format!(
+                    "file_mb / u_c_mbps must be at least {MIN_TIME_SCALE_S} s, for the \
+                     transient's fixed ODE step of {ODE_STEP_S} s (got {} / {} = {} s)",
+                    c.file_mb,
+                    c.u_c_mbps,
+                    c.file_mb / c.u_c_mbps
+                ),
+            ));
+        }
         for (key, v) in [("eta", c.eta), ("eta_common", c.eta_common)] {
-            if !(v > 0.0 && v <= 1.0) {
-                return Err(err(key, format!("must be in (0, 1] (got {v})")));
+            if !(MIN_POSITIVE..=1.0).contains(&v) {
+                return Err(err(
+                    key,
+                    format!(
+                        "must be in (0, 1], from {} to 1 (got {v})",
+                        show(MIN_POSITIVE)
+                    ),
+                ));
             }
         }
         unit("beta", c.beta)?;
@@ -124,8 +200,24 @@ impl AnalyticConfig {
         }
         positive("fig4_rate_per_s", c.fig4_rate_per_s)?;
         positive("transient_rate_per_s", c.transient_rate_per_s)?;
-        positive("transient_horizon_s", c.transient_horizon_s)?;
-        Ok(c)
+        within(
+            "transient_horizon_s",
+            c.transient_horizon_s,
+            MIN_POSITIVE,
+            MAX_HORIZON_S,
+        )?;
+        // A figure whose every point is in the regime where server and
+        // seeders suffice has nothing to plot.
+        let empty = "server and seeders outpace demand everywhere (no positive closed form), so \
+                     the figure would be empty; allowed: values where F / u_c > seed_time_s + \
+                     u_s^i / (u_c lambda_i), e.g. higher rates, a smaller u_s_mbps or seed_time_s";
+        if !figure3(c).iter().any(|p| p.3) {
+            return Err(err("rates_per_s", format!("Figure 3: {empty}")));
+        }
+        if !figure4(c).iter().any(|p| p.3) {
+            return Err(err("fig4_rate_per_s", format!("Figure 4: {empty}")));
+        }
+        Ok(())
     }
 
     fn swarms(&self, rate: f64) -> Vec<SwarmParams> {
@@ -315,7 +407,7 @@ pub fn transient(c: &AnalyticConfig) -> (Vec<u8>, Result<String, String>) {
     let alloc = optimal_isolated_allocation(&model, c.u_s_mbps);
     let eq = isolated_equilibria(&model, &alloc.u_s_mbps);
     let settings = OdeSettings {
-        step_s: 0.01,
+        step_s: ODE_STEP_S,
         horizon_s: c.transient_horizon_s,
         record_every_steps: 100,
     };

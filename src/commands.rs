@@ -43,9 +43,19 @@ pub struct Overrides {
 pub fn load_config(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
     let mut config = Config::load(path)?;
     if !overrides.policies.is_empty() {
-        config.policies = overrides.policies.clone();
+        config.set_policies(overrides.policies.clone(), path)?;
     }
     if let Some(seed) = overrides.seed {
+        if seed > i64::MAX as u64 {
+            return Err(ConfigError {
+                file: path.to_path_buf(),
+                key: String::new(),
+                message: format!(
+                    "--seed {seed}: must be at most {} (TOML's integer range, so that outputs can record it)",
+                    i64::MAX
+                ),
+            });
+        }
         config.seed = seed;
     }
     if overrides.max_events.is_some() {

@@ -8,9 +8,19 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::policy::SubgradientParams;
+
+/// The largest seed: TOML integers are signed 64-bit, so a larger seed
+/// could not be written back into `manifest.toml` or a sweep's configs.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
+/// The most server ticks the arrivals may span (`window_s / tick_s`, or a
+/// burst's spread or a trace's last request over `tick_s`). The server
+/// re-allocates every tick, even while no one is downloading, so a longer
+/// span makes a run that seems to hang.
+pub const MAX_ARRIVAL_TICKS: f64 = 1e7;
 
 /// An error in a config (or a file it points to), naming where it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +57,8 @@ impl std::error::Error for ConfigError {}
 pub struct Config {
     /// A label carried into the outputs.
     pub name: String,
-    /// The seed every random draw flows from.
+    /// The seed every random draw flows from (at most [`MAX_SEED`]).
+    #[serde(deserialize_with = "deserialize_seed")]
     pub seed: u64,
     /// Policies to run, by preset or by a name defined in `[[policy]]`.
     pub policies: Vec<String>,
@@ -533,6 +544,41 @@ impl Config {
             .or_else(|| PolicyDef::preset(name))
     }
 
+    /// Replace the policy list (the CLI's `--policy`); names are checked,
+    /// and an error about them says they came from `--policy`.
+    pub fn set_policies(&mut self, names: Vec<String>, file: &Path) -> Result<(), ConfigError> {
+        for (i, name) in names.iter().enumerate() {
+            let problem = if self.find_policy(name).is_none() {
+                format!("unknown policy; allowed: {}", self.known_policies())
+            } else if names[..i].contains(name) {
+                "is given twice".to_string()
+            } else {
+                continue;
+            };
+            return Err(ConfigError {
+                file: file.to_path_buf(),
+                key: String::new(),
+                message: format!("--policy `{name}`: {problem}"),
+            });
+        }
+        self.policies = names;
+        self.validate(file)
+    }
+
+    /// The policy names `policies` may use, for messages.
+    fn known_policies(&self) -> String {
+        let custom: Vec<&str> = self.policy.iter().map(|p| p.name.as_str()).collect();
+        format!(
+            "{}{}",
+            PRESETS.join(", "),
+            if custom.is_empty() {
+                String::new()
+            } else {
+                format!(", or one defined in [[policy]]: {}", custom.join(", "))
+            }
+        )
+    }
+
     /// Check every value's range; the error names the first bad key.
     pub fn validate(&self, file: &Path) -> Result<(), ConfigError> {
         let err = |key: &str, message: String| ConfigError {
@@ -555,12 +601,12 @@ impl Config {
             }
         };
 
-        if self.seed > i64::MAX as u64 {
+        if self.seed > MAX_SEED {
             return Err(err(
                 "seed",
                 format!(
-                    "must be at most {} (TOML's integer range; got {})",
-                    i64::MAX,
+                    "must be an integer from 0 to {MAX_SEED}, TOML's integer range, \
+                     in the config and in --seed alike (got {})",
                     self.seed
                 ),
             ));
@@ -575,6 +621,16 @@ impl Config {
                 return Err(err(
                     &format!("policy[{i}].name"),
                     "must not be empty".into(),
+                ));
+            }
+            if PolicyDef::preset(&def.name).is_some() {
+                return Err(err(
+                    &format!("policy[{i}].name"),
+                    format!(
+                        "`{}` is a preset's name; a policy of your own needs another name (presets: {})",
+                        def.name,
+                        PRESETS.join(", ")
+                    ),
                 ));
             }
             if self.policy[..i].iter().any(|d| d.name == def.name) {
@@ -610,17 +666,11 @@ impl Config {
         }
         for (i, name) in self.policies.iter().enumerate() {
             if self.find_policy(name).is_none() {
-                let custom: Vec<&str> = self.policy.iter().map(|p| p.name.as_str()).collect();
                 return Err(err(
                     &format!("policies[{i}]"),
                     format!(
-                        "unknown policy `{name}`; allowed: {}{}",
-                        PRESETS.join(", "),
-                        if custom.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", or one defined in [[policy]]: {}", custom.join(", "))
-                        }
+                        "unknown policy `{name}`; allowed: {}",
+                        self.known_policies()
                     ),
                 ));
             }
@@ -712,6 +762,15 @@ impl Config {
         }
         if let Some(warmup) = w.warmup_s {
             non_negative("workload.warmup_s", warmup)?;
+            if w.arrivals == ArrivalKind::Poisson && warmup >= w.window_s {
+                return Err(err(
+                    "workload.warmup_s",
+                    format!(
+                        "must be < workload.window_s ({warmup} >= {}): no VM would be counted",
+                        w.window_s
+                    ),
+                ));
+            }
         }
         non_negative("workload.zipf_exponent", w.zipf_exponent)?;
         non_negative("workload.lifetime_min_s", w.lifetime_min_s)?;
@@ -753,7 +812,33 @@ impl Config {
 
         // Server.
         non_negative("server.u_s_mbps", self.server.u_s_mbps)?;
+        if self.server.u_s_mbps == 0.0 && w.initial_seeders == 0 {
+            return Err(err(
+                "server.u_s_mbps",
+                "must be > 0 when workload.initial_seeders = 0: the server is then the \
+                 images' only source, and no VM could ever complete"
+                    .into(),
+            ));
+        }
         positive("server.tick_s", self.server.tick_s)?;
+        let span = match w.arrivals {
+            ArrivalKind::Poisson => Some(("workload.window_s", w.window_s)),
+            ArrivalKind::Burst => Some(("workload.burst_spread_s", w.burst_spread_s)),
+            ArrivalKind::Trace => None, // checked against the trace's last request
+        };
+        if let Some((key, span_s)) = span {
+            let ticks = span_s / self.server.tick_s;
+            if ticks > MAX_ARRIVAL_TICKS {
+                return Err(err(
+                    key,
+                    format!(
+                        "spans {ticks:.3e} ticks of server.tick_s = {} s; allowed: at most \
+                         {MAX_ARRIVAL_TICKS:.0e} ticks (the server re-allocates every tick)",
+                        self.server.tick_s
+                    ),
+                ));
+            }
+        }
 
         // Limits.
         if self.limits.max_events == Some(0) {
@@ -775,12 +860,75 @@ impl Config {
             ));
         }
         positive("subgradient.tolerance", self.subgradient.tolerance)?;
+
+        // Sweep (the grid's values are checked when the sweep is expanded).
+        if self.sweep.replications == 0 {
+            return Err(err(
+                "sweep.replications",
+                "must be at least 1 (got 0)".into(),
+            ));
+        }
+        if let Some(q) = &self.sweep.quick
+            && q.replications == Some(0)
+        {
+            return Err(err(
+                "sweep.quick.replications",
+                "must be at least 1 (got 0)".into(),
+            ));
+        }
+        if let Some(b) = &self.sweep.baseline
+            && self.find_policy(b).is_none()
+        {
+            return Err(err(
+                "sweep.baseline",
+                format!(
+                    "unknown policy `{b}`; allowed: one of the policies run ({})",
+                    self.policies.join(", ")
+                ),
+            ));
+        }
         Ok(())
     }
 }
 
+/// Deserialize `seed`: an integer from 0 to [`MAX_SEED`], with a message
+/// that says so for negative, too large or non-integer values.
+fn deserialize_seed<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    use serde::de::{Error, Unexpected, Visitor};
+    struct Seed;
+    impl Visitor<'_> for Seed {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an integer from 0 to {MAX_SEED}")
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+            if v <= MAX_SEED {
+                Ok(v)
+            } else {
+                Err(E::invalid_value(Unexpected::Unsigned(v), &self))
+            }
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+        }
+        fn visit_i128<E: Error>(self, v: i128) -> Result<u64, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(Unexpected::Other(&v.to_string()), &self)),
+            }
+        }
+        fn visit_u128<E: Error>(self, v: u128) -> Result<u64, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(Unexpected::Other(&v.to_string()), &self)),
+            }
+        }
+    }
+    d.deserialize_u64(Seed)
+}
+
 /// Turn a TOML error into one line with the line number and the message.
-fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+pub(crate) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim().replace('\n', " ");
     match e.span() {
         Some(span) => {

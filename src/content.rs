@@ -8,7 +8,7 @@ use rand::Rng;
 use rand::seq::index;
 use serde::Deserialize;
 
-use crate::config::{ConfigError, ContentConfig, ContentKind};
+use crate::config::{ConfigError, ContentConfig, ContentKind, describe_toml_error};
 
 /// One unique chunk: an identity and a size in blocks.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,21 +144,36 @@ fn image_name(i: usize) -> String {
 fn pool<R: Rng>(config: &ContentConfig, rng: &mut R) -> Content {
     let c = config.chunks_per_image;
     // `rho` near 1 could round P below C; an image needs C distinct chunks.
+    // A tiny `rho` makes P huge (it saturates at `usize::MAX`), so only the
+    // pool slots some image draws become chunks: the same content as making
+    // every slot a chunk and dropping the unused ones, without the memory.
     let pool_size = ((c as f64 / config.common_ratio).round() as usize).max(c);
-    let images = (0..config.images)
-        .map(|i| {
-            let mut chunks = index::sample(rng, pool_size, c).into_vec();
-            chunks.sort_unstable();
-            Image {
-                name: image_name(i),
-                chunks,
-            }
+    let drawn: Vec<Vec<usize>> = (0..config.images)
+        .map(|_| {
+            let mut slots = index::sample(rng, pool_size, c).into_vec();
+            slots.sort_unstable();
+            slots
         })
-        .collect::<Vec<_>>();
-    let chunks = (0..pool_size)
-        .map(|id| generated_chunk(id, config))
         .collect();
-    drop_unused_chunks(Content { chunks, images })
+    let mut used: Vec<usize> = drawn.iter().flatten().copied().collect();
+    used.sort_unstable();
+    used.dedup();
+    let chunks = used
+        .iter()
+        .map(|&slot| generated_chunk(slot, config))
+        .collect();
+    let images = drawn
+        .into_iter()
+        .enumerate()
+        .map(|(i, slots)| Image {
+            name: image_name(i),
+            chunks: slots
+                .iter()
+                .map(|s| used.binary_search(s).expect("a drawn slot is used"))
+                .collect(),
+        })
+        .collect();
+    Content { chunks, images }
 }
 
 /// Section III.B's generator: `round(beta * C)` chunks common to all images,
@@ -181,8 +196,8 @@ fn shared_core(config: &ContentConfig) -> Content {
     Content { chunks, images }
 }
 
-/// Keep only chunks some image holds, renumbered in first-use order of the
-/// pool so that the content does not depend on unused pool slots.
+/// Keep only chunks some image holds, in their original order (a
+/// manifest's `[[chunk]]` entries that no image lists are dropped).
 fn drop_unused_chunks(content: Content) -> Content {
     let mut new_index = vec![usize::MAX; content.chunks.len()];
     let mut chunks = Vec::new();
@@ -213,6 +228,8 @@ fn drop_unused_chunks(content: Content) -> Content {
 struct ManifestFile {
     #[serde(default)]
     chunk: Vec<ManifestChunk>,
+    // Defaulted so that a manifest without images gets the message below.
+    #[serde(default)]
     image: Vec<ManifestImage>,
 }
 
@@ -256,21 +273,15 @@ pub fn parse_manifest(
         key: key.to_string(),
         message,
     };
-    let file: ManifestFile = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let msg = e.message().trim().replace('\n', " ");
-        err(
-            "",
-            match line {
-                Some(l) => format!("line {l}: {msg}"),
-                None => msg,
-            },
-        )
-    })?;
+    let file: ManifestFile =
+        toml::from_str(text).map_err(|e| err("", describe_toml_error(text, &e)))?;
     if file.image.is_empty() {
-        return Err(err("image", "the manifest lists no image".into()));
+        return Err(err(
+            "image",
+            "the manifest lists no image; allowed: one or more [[image]] tables, each with \
+             a `name` and a non-empty `chunks` list"
+                .into(),
+        ));
     }
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
@@ -281,7 +292,10 @@ pub fn parse_manifest(
         if by_id.contains_key(&mc.id) {
             return Err(err(
                 &format!("chunk[{i}].id"),
-                format!("duplicate chunk id `{}`", mc.id),
+                format!(
+                    "duplicate chunk id `{}`; the ids in [[chunk]] must be unique",
+                    mc.id
+                ),
             ));
         }
         let blocks = mc.blocks.unwrap_or(config.blocks_per_chunk);
@@ -314,7 +328,10 @@ pub fn parse_manifest(
         if !names.insert(mi.name.clone()) {
             return Err(err(
                 &format!("image[{i}].name"),
-                format!("duplicate image name `{}`", mi.name),
+                format!(
+                    "duplicate image name `{}`; image names must be unique",
+                    mi.name
+                ),
             ));
         }
         if mi.chunks.is_empty() {
@@ -394,6 +411,15 @@ mod tests {
         let same = pool(&config(ContentKind::Pool, 1.0), &mut rng);
         assert_eq!(same.report().all_image_intersection, 16);
         assert_eq!(same.chunks.len(), 16);
+    }
+
+    #[test]
+    fn a_tiny_rho_makes_a_huge_pool_without_allocating_it() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let content = pool(&config(ContentKind::Pool, 1e-300), &mut rng);
+        assert_eq!(content.images.len(), 10);
+        assert_eq!(content.report().unique_chunks, content.chunks.len());
+        assert!(content.images.iter().all(|im| im.chunks.len() == 16));
     }
 
     #[test]

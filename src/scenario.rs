@@ -3,7 +3,7 @@
 
 use indicatif::ProgressBar;
 
-use crate::config::{Config, ConfigError, PolicyDef};
+use crate::config::{ArrivalKind, Config, ConfigError, Grouping, MAX_ARRIVAL_TICKS, PolicyDef};
 use crate::content::{Content, ContentReport};
 use crate::metrics::{ImageStats, Summary, image_stats, summarize};
 use crate::swarm::{RunError, RunOutput, RunSetup, simulate, stream_seed};
@@ -38,6 +38,25 @@ impl Scenario {
             Xoshiro256PlusPlus::seed_from_u64(stream_seed(config.seed, WORKLOAD_STREAM));
         let workload =
             Workload::generate(&config.workload, &config.peers, &content, &mut workload_rng)?;
+        // `Config::validate` bounds the generated arrivals' span; a trace's
+        // is known only now.
+        if config.workload.arrivals == ArrivalKind::Trace
+            && let (Some(trace), Some(last)) = (&config.workload.trace, workload.requests.last())
+        {
+            let ticks = last.arrival_s / config.server.tick_s;
+            if ticks > MAX_ARRIVAL_TICKS {
+                return Err(ConfigError {
+                    file: trace.clone(),
+                    key: "time_s".into(),
+                    message: format!(
+                        "the last request, at {} s, comes {ticks:.3e} ticks of server.tick_s = {} s \
+                         after the start; allowed: at most {MAX_ARRIVAL_TICKS:.0e} ticks (the server \
+                         re-allocates every tick)",
+                        last.arrival_s, config.server.tick_s
+                    ),
+                });
+            }
+        }
         for (i, def) in config.policy.iter().enumerate() {
             if let Some(shares) = &def.shares {
                 let groups = crate::swarm::group_count(&content, def);
@@ -46,8 +65,13 @@ impl Scenario {
                         file: config.source.clone(),
                         key: format!("policy[{i}].shares"),
                         message: format!(
-                            "policy `{}` has {groups} server groups on this content, but {} shares",
+                            "policy `{}` has {groups} server groups on this content ({}), but {} \
+                             shares; allowed: exactly {groups} shares, in group order",
                             def.name,
+                            match def.groups {
+                                Grouping::Image => "one per image",
+                                Grouping::Chunk => "one per chunk of its swarm model",
+                            },
                             shares.len()
                         ),
                     });

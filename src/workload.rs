@@ -187,9 +187,19 @@ pub fn parse_trace(
         key,
         message,
     };
+    // Flexible: a row with the wrong number of fields gets the message
+    // below, which says what a row must hold.
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .flexible(true)
         .from_reader(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(err(
+            String::new(),
+            "the trace is empty; allowed: a header `time_s,image`, then one request per line"
+                .into(),
+        ));
+    }
     let headers = reader
         .headers()
         .map_err(|e| err(String::new(), format!("bad CSV header: {e}")))?
@@ -205,19 +215,41 @@ pub fn parse_trace(
     }
     let mut out = Vec::new();
     let mut last = 0.0;
+    // Blank lines are skipped, and csv's own line count skips them too, so a
+    // record's line is counted from its byte offset (which is where the
+    // blank lines before it start).
+    let line_at = |pos: Option<&csv::Position>, row: usize| {
+        pos.map_or(row + 2, |p| {
+            let mut start = (p.byte() as usize).min(bytes.len());
+            while bytes.get(start).is_some_and(|b| matches!(b, b'\n' | b'\r')) {
+                start += 1;
+            }
+            bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1
+        })
+    };
     for (row, record) in reader.records().enumerate() {
-        let line = row + 2;
-        let record = record.map_err(|e| err(format!("line {line}"), format!("bad CSV: {e}")))?;
+        let record = record.map_err(|e| {
+            let line = line_at(e.position(), row);
+            err(format!("line {line}"), format!("bad CSV: {e}"))
+        })?;
+        let line = line_at(record.position(), row);
         if record.len() != 2 {
             return Err(err(
                 format!("line {line}"),
-                format!("expected 2 fields `time_s,image`, got {}", record.len()),
+                format!(
+                    "expected 2 fields `time_s,image`, got {} (`{}`)",
+                    record.len(),
+                    record.iter().collect::<Vec<_>>().join(",")
+                ),
             ));
         }
         let t: f64 = record[0].parse().map_err(|_| {
             err(
                 format!("line {line}, time_s"),
-                format!("`{}` is not a number", &record[0]),
+                format!(
+                    "`{}` is not a number; allowed: a time in seconds >= 0",
+                    &record[0]
+                ),
             )
         })?;
         if !t.is_finite() || t < 0.0 {
@@ -253,7 +285,11 @@ pub fn parse_trace(
         out.push((t, image));
     }
     if out.is_empty() {
-        return Err(err(String::new(), "the trace holds no request".into()));
+        return Err(err(
+            String::new(),
+            "the trace holds no request; allowed: one or more lines `time_s,image` after the header"
+                .into(),
+        ));
     }
     Ok(out)
 }
