@@ -35,19 +35,29 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the input held: names quoted from a file may
+        // contain line breaks.
+        let one_line = |s: &str| s.replace('\n', "\\n").replace('\r', "\\r");
         if self.key.is_empty() {
-            write!(f, "{}: {}", self.file.display(), self.message)
+            write!(f, "{}: {}", self.file.display(), one_line(&self.message))
         } else {
             write!(
                 f,
                 "{}: field `{}`: {}",
                 self.file.display(),
-                self.key,
-                self.message
+                one_line(&self.key),
+                one_line(&self.message)
             )
         }
     }
 }
+
+/// The largest block size accepted (Mb): a terabit. Larger values are
+/// typos, and sizes must stay finite when multiplied out.
+pub const MAX_BLOCK_MB: f64 = 1e6;
+
+/// The largest rate accepted (Mb/s): a petabit per second.
+pub const MAX_RATE_MBPS: f64 = 1e9;
 
 impl std::error::Error for ConfigError {}
 
@@ -593,6 +603,13 @@ impl Config {
                 Err(err(key, format!("must be a finite number > 0 (got {v})")))
             }
         };
+        let at_most = |key: &str, v: f64, max: f64| {
+            if v <= max {
+                Ok(())
+            } else {
+                Err(err(key, format!("must be at most {max:e} (got {v:e})")))
+            }
+        };
         let non_negative = |key: &str, v: f64| {
             if v.is_finite() && v >= 0.0 {
                 Ok(())
@@ -702,6 +719,7 @@ impl Config {
             ));
         }
         positive("content.block_mb", c.block_mb)?;
+        at_most("content.block_mb", c.block_mb, MAX_BLOCK_MB)?;
         match c.kind {
             ContentKind::Pool => {
                 if !(c.common_ratio > 0.0 && c.common_ratio <= 1.0) {
@@ -788,6 +806,7 @@ impl Config {
         // Peers.
         let p = &self.peers;
         non_negative("peers.upload_mbps", p.upload_mbps)?;
+        at_most("peers.upload_mbps", p.upload_mbps, MAX_RATE_MBPS)?;
         if !(0.0..=1.0).contains(&p.upload_spread) {
             return Err(err(
                 "peers.upload_spread",
@@ -796,6 +815,7 @@ impl Config {
         }
         if let Some(d) = p.download_cap_mbps {
             positive("peers.download_cap_mbps", d)?;
+            at_most("peers.download_cap_mbps", d, MAX_RATE_MBPS)?;
         }
         if p.max_downloads == 0 {
             return Err(err(
@@ -812,6 +832,7 @@ impl Config {
 
         // Server.
         non_negative("server.u_s_mbps", self.server.u_s_mbps)?;
+        at_most("server.u_s_mbps", self.server.u_s_mbps, MAX_RATE_MBPS)?;
         if self.server.u_s_mbps == 0.0 && w.initial_seeders == 0 {
             return Err(err(
                 "server.u_s_mbps",

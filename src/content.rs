@@ -306,10 +306,13 @@ pub fn parse_manifest(
             ));
         }
         let block_mb = mc.block_mb.unwrap_or(config.block_mb);
-        if !(block_mb.is_finite() && block_mb > 0.0) {
+        if !(block_mb.is_finite() && block_mb > 0.0 && block_mb <= crate::config::MAX_BLOCK_MB) {
             return Err(err(
                 &format!("chunk[{i}].block_mb"),
-                format!("must be a finite number > 0 (got {block_mb})"),
+                format!(
+                    "must be a number > 0 and at most {:e} (got {block_mb})",
+                    crate::config::MAX_BLOCK_MB
+                ),
             ));
         }
         by_id.insert(mc.id.clone(), chunks.len());

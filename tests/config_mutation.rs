@@ -74,8 +74,7 @@ fn names_file(e: &ConfigError, file: &str) -> Result<(), TestCaseError> {
 }
 
 /// Whether `Scenario::build` is run on a config: only small scenarios
-/// (allocation size is not a bug), without files to read, and away from
-/// known bugs 1 and 2 (the ignored regression tests at the end).
+/// (allocation size is not a bug) and without files to read.
 fn buildable(c: &Config) -> bool {
     let k = c.content.images as f64;
     let chunks = c.content.chunks_per_image as f64;
@@ -85,17 +84,6 @@ fn buildable(c: &Config) -> bool {
         return false;
     }
     if k * chunks * blocks > MAX_BLOCKS || k * w.initial_seeders as f64 > MAX_BLOCKS {
-        return false;
-    }
-    // Known bug 1: the pool generator materialises all round(C / rho)
-    // chunks of the pool, so a tiny `common_ratio` panics or exhausts memory.
-    if c.content.kind == ContentKind::Pool && chunks / c.content.common_ratio > MAX_BLOCKS {
-        return false;
-    }
-    // Known bug 2: heterogeneous uploads overflow to infinity and
-    // `random_range` panics.
-    let p = &c.peers;
-    if p.upload_spread > 0.0 && !(p.upload_mbps * (1.0 + p.upload_spread)).is_finite() {
         return false;
     }
     match w.arrivals {
@@ -558,21 +546,24 @@ fn every_check_names_the_file_and_the_key() {
 
 // ---------------------------------------------------------------------------
 // Regressions: the bugs found while writing and running the fuzzers and this
-// test (fuzz/README.md lists them with their fixes). Each test is ignored
-// while its bug stands; `cargo test --release --test config_mutation --
-// --ignored` runs them. Their inputs are under `fuzz/regressions/`.
+// test (fuzz/README.md lists them with their fixes), all fixed now; each
+// test keeps its bug from coming back. Inputs are under `fuzz/regressions/`.
 
 /// Parse `text` as `regression.toml` and build its scenario: the property
 /// the regressions check (no panic; an error names the file).
 fn parse_and_build(text: &str) {
     let file = Path::new("regression.toml");
-    let config = Config::parse(text, file).expect("a valid config");
-    if let Err(e) = Scenario::build(&config) {
-        assert!(e.to_string().starts_with("regression.toml"), "{e}");
+    match Config::parse(text, file) {
+        Ok(config) => {
+            if let Err(e) = Scenario::build(&config) {
+                assert!(e.to_string().starts_with("regression.toml"), "{e}");
+            }
+        }
+        Err(e) => assert!(e.to_string().starts_with("regression.toml"), "{e}"),
     }
 }
 
-/// Known bug 1 (found by review; this file's mutation test finds it too
+/// Bug 1 (fixed) (found by review; this file's mutation test finds it too
 /// when its guard in `buildable` is off: seed 1, 20000 cases, shrunk to
 /// paper-default.toml with `common_ratio = 2.2250738585072014e-308`): a
 /// tiny pool `common_ratio` passes validation, and the pool generator
@@ -580,20 +571,18 @@ fn parse_and_build(text: &str) {
 /// of them and panics with "capacity overflow" (src/content.rs:160, `pool`);
 /// `1e-10` asks for 6.4 TB and aborts.
 #[test]
-#[ignore = "known bug 1: tiny content.common_ratio panics in the pool generator"]
 fn tiny_pool_common_ratio() {
     parse_and_build(include_str!(
         "../fuzz/regressions/config/tiny-common-ratio.toml"
     ));
 }
 
-/// Known bug 2 (found by review; neither the fuzzers nor the mutation test
+/// Bug 2 (fixed) (found by review; neither the fuzzers nor the mutation test
 /// reached it): `peers.upload_mbps` is only checked to be finite, so
 /// `u_c (1 + spread)` overflows to infinity and `random_range` panics with
 /// "called `Result::unwrap()` on an `Err` value: NonFinite"
 /// (src/workload.rs:125, `draw_upload`).
 #[test]
-#[ignore = "known bug 2: huge peers.upload_mbps with upload_spread > 0 panics"]
 fn huge_upload_with_spread() {
     parse_and_build(include_str!(
         "../fuzz/regressions/config/huge-upload-spread.toml"
@@ -637,13 +626,12 @@ fn sweep_axis_drops_the_baseline() {
     }
 }
 
-/// Known bug 4 (found by review, confirmed by the `manifest` target's
+/// Bug 4 (fixed) (found by review, confirmed by the `manifest` target's
 /// invariants on a hand-written input): a chunk's size `blocks x block_mb`
 /// (and an image's, the sum) may overflow to infinity; only `block_mb` is
 /// checked to be finite. The content report's fractions are then NaN, and
 /// `vmswarm run` never ends.
 #[test]
-#[ignore = "known bug 4: chunk and image sizes may overflow to infinity"]
 fn infinite_sizes_are_rejected() {
     let file = Path::new("regression.toml");
     let text = include_str!("../fuzz/regressions/config/infinite-block-size.toml");
@@ -661,11 +649,10 @@ fn infinite_sizes_are_rejected() {
     }
 }
 
-/// Known bug 5 (found by review): names from the file are quoted raw in
+/// Bug 5 (fixed) (found by review): names from the file are quoted raw in
 /// messages, so a name holding a newline makes a multi-line error, where
 /// the README promises one line.
 #[test]
-#[ignore = "known bug 5: names with a newline make multi-line errors"]
 fn errors_are_one_line() {
     let text = include_str!("../fuzz/regressions/config/newline-in-policy-name.toml");
     let e = Config::parse(text, Path::new("regression.toml")).unwrap_err();

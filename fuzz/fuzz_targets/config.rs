@@ -44,16 +44,6 @@ fn small(c: &Config) -> bool {
     if k * chunks * blocks > MAX_BLOCKS || k * w.initial_seeders as f64 > MAX_BLOCKS {
         return false;
     }
-    // Known bug 1 (fuzz/README.md): the pool generator materialises all
-    // round(C / rho) chunks of the pool; a tiny ratio panics or exhausts memory.
-    if c.content.kind == ContentKind::Pool && chunks / c.content.common_ratio > MAX_BLOCKS {
-        return false;
-    }
-    // Known bug 2: u_c (1 + spread) overflows and `random_range` panics.
-    let p = &c.peers;
-    if p.upload_spread > 0.0 && !(p.upload_mbps * (1.0 + p.upload_spread)).is_finite() {
-        return false;
-    }
     match w.arrivals {
         ArrivalKind::Poisson => w.rate_per_s * w.window_s <= MAX_REQUESTS,
         ArrivalKind::Burst => w.burst_count as f64 <= MAX_REQUESTS,

@@ -42,10 +42,9 @@ fuzz_target!(|data: &[u8]| {
                 assert!(ch.blocks >= 1);
                 assert!(ch.block_mb.is_finite() && ch.block_mb > 0.0);
             }
-            // Known bug 4 (fuzz/README.md): sizes that overflow to infinity
-            // are accepted, and the report's fractions are then NaN.
-            let infinite = (0..content.images.len()).any(|i| !content.image_size_mb(i).is_finite());
-            if content.images.len() <= 64 && !infinite {
+            // Sizes stay finite (bug 4 of fuzz/README.md, fixed).
+            assert!((0..content.images.len()).all(|i| content.image_size_mb(i).is_finite()));
+            if content.images.len() <= 64 {
                 let r = content.report();
                 assert!(r.unique_chunks == content.chunks.len());
                 assert!((0.0..=1.0).contains(&r.pairwise_common_mean));
