@@ -754,8 +754,7 @@ impl<'a> Sim<'a> {
         for flow in cut {
             let r = flow.receiver;
             let g = self.group_of_key(self.peers[r as usize].image, flow.key);
-            self.start_server_flow(r, g);
-            self.fill_downloads(r);
+            self.refill(r, Some(g));
         }
     }
 
@@ -907,6 +906,22 @@ impl<'a> Sim<'a> {
         let now = self.now();
         self.groups[g as usize].share.add(now, f, size_mb);
         self.refresh_group_event(g);
+    }
+
+    /// A leecher lost or finished an incoming flow: let the server group `g`
+    /// (whose block it wants, if any) push again, then its peer requests.
+    /// Under a download cap a freed incoming slot may be what any of its
+    /// groups was waiting for, so all are offered it.
+    fn refill(&mut self, p: PeerId, g: Option<u32>) {
+        if self.max_incoming != u32::MAX {
+            let image = self.peers[p as usize].image as usize;
+            for g in self.groups_of_image(image) {
+                self.start_server_flow(p, g);
+            }
+        } else if let Some(g) = g {
+            self.start_server_flow(p, g);
+        }
+        self.fill_downloads(p);
     }
 
     /// Keep up to `max_downloads` peer requests in flight for leecher `p`,
@@ -1129,10 +1144,11 @@ impl<'a> Sim<'a> {
         if self.peers[r as usize].missing == 0 {
             self.complete(r);
         } else {
-            if let Source::Server(sg) = flow.source {
-                self.start_server_flow(r, sg);
-            }
-            self.fill_downloads(r);
+            let group = match flow.source {
+                Source::Server(sg) => Some(sg),
+                Source::Peer(_) => None,
+            };
+            self.refill(r, group);
         }
         if let Source::Peer(s) = flow.source {
             self.offer(s);
@@ -1262,7 +1278,7 @@ impl<'a> Sim<'a> {
         let drained = self.groups[g as usize].share.drain(now);
         let receivers: Vec<PeerId> = self.cut_flows(drained).iter().map(|f| f.receiver).collect();
         for r in receivers {
-            self.fill_downloads(r);
+            self.refill(r, None);
         }
     }
 }

@@ -153,3 +153,19 @@ fn sequential_selection_and_initial_seeders_conserve_data() {
         check_run(run, scenario.workload.requests.len(), 256.0, 1.0);
     }
 }
+
+#[test]
+fn a_download_cap_of_one_flow_still_completes_every_vm() {
+    // u_c / upload_slots = 16 Mb/s and d_c = 10 Mb/s: one incoming flow at a
+    // time, peer or server. Every preset must still finish (this hung once:
+    // a freed slot was not offered to the other server groups).
+    let text = common::SMALL.replace(
+        "[peers]\nupload_mbps = 64.0",
+        "[peers]\nupload_mbps = 64.0\ndownload_cap_mbps = 10.0",
+    );
+    let config = common::config(&text);
+    let (scenario, runs) = common::run_all(&config);
+    for run in &runs {
+        check_run(run, scenario.workload.requests.len(), 256.0, 1.0);
+    }
+}
