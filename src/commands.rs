@@ -73,14 +73,11 @@ pub fn load_config(path: &Path, overrides: &Overrides) -> Result<Config, ConfigE
 pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
     let config = load_config(&opts.config, &opts.overrides)?;
     let scenario = Scenario::build(&config)?;
-    let out = opts.out.clone().unwrap_or_else(|| {
-        let stem = opts
-            .config
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "run".into());
-        PathBuf::from("out").join(stem)
-    });
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&opts.config, ""));
+    crate::output::check_output_dir(&out)?;
     let policies = config.resolved_policies();
     let total = (scenario.workload.requests.len() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
@@ -167,6 +164,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-sweep"));
+    crate::output::check_output_dir(&out)?;
     let store = crate::store::JobStore::open(&out, &sweep, opts.quick, &config)?;
     let progress = job_bar(sweep.jobs().len() as u64, opts.quiet);
     let execution = crate::sweep::Execution {
@@ -235,6 +233,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<Path
     let (sweep, stores) = crate::store::open_for_merge(dirs)?;
     let results = crate::store::collect(&sweep, &stores)?;
     let out = out.unwrap_or_else(|| dirs[0].clone());
+    crate::output::check_output_dir(&out)?;
     write_sweep(&out, &sweep, &results)?;
     if !quiet {
         println!(
@@ -299,6 +298,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             "out/figures"
         })
     });
+    crate::output::check_output_dir(&out)?;
     let specs: Vec<crate::figures::FigureSpec> = crate::figures::FIGURES
         .iter()
         .filter(|f| opts.figures.is_empty() || opts.figures.contains(&f.number))
@@ -388,6 +388,7 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::validation::Check>,
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/validation"));
+    crate::output::check_output_dir(&out)?;
     let checks = with_threads(opts.threads, || {
         crate::validation::validate(&settings, &tol)
     })?;
@@ -415,6 +416,7 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::validation::Check>,
 pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
     let c = crate::analysis::AnalyticConfig::load(config)?;
     let out = out.unwrap_or_else(|| PathBuf::from("out/analysis"));
+    crate::output::check_output_dir(&out)?;
     let files = crate::analysis::files(&c).map_err(|message| OutputError {
         path: out.clone(),
         message,
@@ -437,6 +439,7 @@ pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-compare"));
+    crate::output::check_output_dir(&out)?;
     let progress = job_bar(0, opts.quiet);
     let (sweep, rows) = with_threads(opts.threads, || {
         crate::compare::run(&config, &opts.config, &progress)

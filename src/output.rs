@@ -163,6 +163,26 @@ pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<
     write_files(dir, &files)
 }
 
+/// Check, before any work, that `dir` can be created: its nearest existing
+/// ancestor must be a directory. Creates nothing.
+pub fn check_output_dir(dir: &Path) -> Result<(), OutputError> {
+    let mut probe = Some(dir);
+    while let Some(p) = probe {
+        if let Ok(meta) = fs::metadata(p) {
+            return if meta.is_dir() {
+                Ok(())
+            } else {
+                Err(OutputError {
+                    path: dir.to_path_buf(),
+                    message: format!("{} is not a directory", p.display()),
+                })
+            };
+        }
+        probe = p.parent().filter(|q| !q.as_os_str().is_empty());
+    }
+    Ok(())
+}
+
 /// Write files into `dir` (created if missing) all or nothing: each goes to
 /// a hidden temporary name first, and only when all are written are they
 /// renamed into place. On failure the temporary files are removed.

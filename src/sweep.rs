@@ -107,7 +107,10 @@ impl Sweep {
         let mut replications = config.sweep.replications;
         if quick && let Some(q) = &config.sweep.quick {
             for (key, value) in &q.set {
-                base = with_value(&base, key, value, file)?;
+                base = with_value(&base, key, value, file).map_err(|e| ConfigError {
+                    message: format!("sweep.quick.set: {}", e.message),
+                    ..e
+                })?;
             }
             for qa in &q.axis {
                 match axes.iter_mut().find(|a| a.key == qa.key) {
@@ -149,13 +152,18 @@ impl Sweep {
             });
         }
         let mut points = vec![(Vec::new(), base.clone())];
-        for a in &axes {
+        for (i, a) in axes.iter().enumerate() {
             let mut next = Vec::with_capacity(points.len() * a.values.len());
             for (values, cfg) in &points {
                 for v in &a.values {
                     let mut values: Vec<(String, toml::Value)> = values.clone();
                     values.push((a.key.clone(), v.clone()));
-                    next.push((values, with_value(cfg, &a.key, v, file)?));
+                    // Name the axis, so the base config is not blamed.
+                    let point = with_value(cfg, &a.key, v, file).map_err(|e| ConfigError {
+                        message: format!("sweep.axis[{i}] value {v}: {}", e.message),
+                        ..e
+                    })?;
+                    next.push((values, point));
                 }
             }
             points = next;

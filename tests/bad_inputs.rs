@@ -191,7 +191,7 @@ fn cases() -> Vec<Case> {
         manifest("manifest-syntax", "[[image]\nname = \"a\"\n", &["line 1", "expected `]`"]),
         // Command line.
         case("missing-config", &[], "run nope.toml", "nope.toml", &["cannot read the config", "No such file"]),
-        case("unwritable-out", &[("c.toml", TINY), ("file.txt", "not a directory\n")], "run c.toml --out file.txt/out", "file.txt/out", &["cannot write output", "Not a directory"]),
+        case("unwritable-out", &[("c.toml", TINY), ("file.txt", "not a directory\n")], "run c.toml --out file.txt/out", "file.txt/out", &["cannot write output", "file.txt is not a directory"]),
         // Analytic configs (`vmswarm analyze`).
         case("analytic-unknown-key", &[("a.toml", &analytic("eta = 0.8", "eta = 0.8\nspeed = 3"))], "analyze a.toml", "a.toml", &["line 24", "unknown field `speed`", "`eta_common`"]),
         case("analytic-wrong-type", &[("a.toml", &analytic("images = 10", "images = \"ten\""))], "analyze a.toml", "a.toml", &["line 13", "`images = \"ten\"`", "expected usize"]),
