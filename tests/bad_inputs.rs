@@ -90,6 +90,17 @@ fn fixed(shares: &str) -> String {
 }
 
 /// The bundled analytic config with `from` replaced by `to` (once).
+/// `line N` for the line of configs/analytic.toml that starts with `key`,
+/// plus `offset` (the lines a case inserts before it).
+fn analytic_line(key: &str, offset: usize) -> String {
+    let text = include_str!("../configs/analytic.toml");
+    let n = text
+        .lines()
+        .position(|l| l.starts_with(key))
+        .expect("key in analytic.toml");
+    format!("line {}", n + 1 + offset)
+}
+
 fn analytic(from: &str, to: &str) -> String {
     let text = include_str!("../configs/analytic.toml");
     assert!(text.contains(from), "analytic.toml has no `{from}`");
@@ -193,8 +204,8 @@ fn cases() -> Vec<Case> {
         case("missing-config", &[], "run nope.toml", "nope.toml", &["cannot read the config", "No such file"]),
         case("unwritable-out", &[("c.toml", TINY), ("file.txt", "not a directory\n")], "run c.toml --out file.txt/out", "file.txt/out", &["cannot write output", "file.txt is not a directory"]),
         // Analytic configs (`vmswarm analyze`).
-        case("analytic-unknown-key", &[("a.toml", &analytic("eta = 0.8", "eta = 0.8\nspeed = 3"))], "analyze a.toml", "a.toml", &["line 24", "unknown field `speed`", "`eta_common`"]),
-        case("analytic-wrong-type", &[("a.toml", &analytic("images = 10", "images = \"ten\""))], "analyze a.toml", "a.toml", &["line 13", "`images = \"ten\"`", "expected usize"]),
+        case("analytic-unknown-key", &[("a.toml", &analytic("eta = 0.8", "eta = 0.8\nspeed = 3"))], "analyze a.toml", "a.toml", &["(`speed = 3`)", "unknown field `speed`", "`eta_common`"]),
+        case("analytic-wrong-type", &[("a.toml", &analytic("images = 10", "images = \"ten\""))], "analyze a.toml", "a.toml", &["(`images = \"ten\"`)", "expected usize"]),
         case("analytic-beta", &[("a.toml", &analytic("beta = 0.3", "beta = 1.5"))], "analyze a.toml", "a.toml", &["field `beta`", "(0, 1)", "got 1.5"]),
         case("analytic-nan", &[("a.toml", &analytic("eta = 0.8", "eta = nan"))], "analyze a.toml", "a.toml", &["field `eta`", "(0, 1]", "NaN"]),
         case("analytic-zipf-too-large", &[("a.toml", &analytic("zipf_exponent = 1.0", "zipf_exponent = 400.0"))], "analyze a.toml", "a.toml", &["field `zipf_exponent`", "from 0 to 10", "got 400"]),
@@ -325,4 +336,32 @@ fn bad_inputs_fail_with_one_clear_line_and_leave_nothing() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn analytic_errors_give_the_line() {
+    // The table above checks the quoted line; here, its number.
+    let tmp = tempfile::tempdir().unwrap();
+    for (from, to, key, offset) in [
+        ("eta = 0.8", "eta = 0.8\nspeed = 3", "eta = 0.8", 1),
+        ("images = 10", "images = \"ten\"", "images = 10", 0),
+    ] {
+        let path = tmp.path().join("a.toml");
+        std::fs::write(&path, analytic(from, to)).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_vmswarm"))
+            .args([
+                "analyze",
+                path.to_str().unwrap(),
+                "--out",
+                tmp.path().join("o").to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let line = analytic_line(key, offset);
+        assert!(
+            stderr.contains(&format!("{line} (")),
+            "{line} not in {stderr}"
+        );
+    }
 }
