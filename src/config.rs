@@ -451,6 +451,8 @@ pub enum RuleKind {
     Exact,
     /// A static share of `u_s` per group (`shares`).
     Fixed,
+    /// Exact min-max counting blocks no peer holds (ours; `policy::ExactAvailable`).
+    ExactAvailable,
 }
 
 /// A `[[policy]]` entry: a named combination.
@@ -463,7 +465,8 @@ pub struct PolicyDef {
     pub swarms: SwarmModel,
     /// `image` or `chunk`.
     pub groups: Grouping,
-    /// `equal`, `proportional`, `subgradient`, `exact` or `fixed`.
+    /// `equal`, `proportional`, `subgradient`, `exact`, `exact-available`
+    /// or `fixed`.
     pub rule: RuleKind,
     /// For `fixed`: the share of `u_s` of each group, in group order (images,
     /// or the swarm model's chunks); non-negative, summing to at most 1.

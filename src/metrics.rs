@@ -47,6 +47,8 @@ pub struct TickRecord {
     pub remaining_mb: f64,
     /// `P^g` measured over the last tick (Mb/s).
     pub peer_upload_mbps: f64,
+    /// `S^g`: Mb of `R^g` that no present peer holds.
+    pub server_only_mb: f64,
     /// `T_r^g` under the allocation (s); infinite when the group has demand
     /// but no bandwidth.
     pub t_r_s: f64,

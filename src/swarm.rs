@@ -22,8 +22,8 @@ use crate::content::Content;
 use crate::engine::{Engine, EventId};
 use crate::metrics::{RunCounters, TickRecord, VmRecord};
 use crate::policy::{
-    AllocationRule, Equal, Exact, Fixed, GroupState, Proportional, Snapshot, Subgradient,
-    SubgradientParams, water_fill,
+    AllocationRule, Equal, Exact, ExactAvailable, Fixed, GroupState, Proportional, Snapshot,
+    Subgradient, SubgradientParams, water_fill,
 };
 use crate::transfer::{FairShare, FlowId};
 use crate::workload::Workload;
@@ -500,6 +500,7 @@ impl<'a> Sim<'a> {
             RuleKind::Proportional => Box::new(Proportional),
             RuleKind::Subgradient => Box::new(Subgradient::new(setup.subgradient)),
             RuleKind::Exact => Box::new(Exact::new()),
+            RuleKind::ExactAvailable => Box::new(ExactAvailable),
             RuleKind::Fixed => {
                 Box::new(Fixed::new(setup.policy.shares.clone().unwrap_or_default()))
             }
@@ -1199,16 +1200,49 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// `S^g`: Mb of group `g`'s remaining data in blocks no present peer
+    /// holds (in flight from the server included, as in `R^g`).
+    fn server_only_mb(&self, g: u32) -> f64 {
+        let mut total = 0.0;
+        for &m in &self.groups[g as usize].members {
+            let peer = &self.peers[m as usize];
+            let image = peer.image as usize;
+            let unheld = |w: usize, bits: u64| (w, bits & !peer.have[w]);
+            let missing: Box<dyn Iterator<Item = (usize, u64)>> = match self.setup.policy.groups {
+                Grouping::Image => {
+                    Box::new(self.space.image_keys(image).map(|(w, b)| unheld(w, b)))
+                }
+                Grouping::Chunk => {
+                    let first = self.space.chunk_first[g as usize];
+                    let end = first + self.space.chunk_blocks[g as usize];
+                    Box::new(
+                        (first as usize / 64..(end as usize).div_ceil(64))
+                            .map(move |w| unheld(w, range_mask(w, first, end))),
+                    )
+                }
+            };
+            total += keys(missing)
+                .filter(|&k| self.count[k as usize] == 0)
+                .map(|k| self.space.block_mb(k))
+                .sum::<f64>();
+        }
+        total
+    }
+
     /// Re-set every group's rate by the policy's rule (MODEL.md section 5).
     fn on_tick(&mut self) {
         let now = self.now();
         let tick_s = self.setup.server.tick_s;
         let u_s = self.setup.server.u_s_mbps;
         let mut sent = Vec::with_capacity(self.groups.len());
+        let server_only: Vec<f64> = (0..self.groups.len() as u32)
+            .map(|g| self.server_only_mb(g))
+            .collect();
         let states: Vec<GroupState> = self
             .groups
             .iter_mut()
-            .map(|g| {
+            .zip(&server_only)
+            .map(|(g, &server_only_mb)| {
                 g.share.advance(now);
                 sent.push(g.share.sent_mb() - g.sent_mb_at_tick);
                 g.sent_mb_at_tick = g.share.sent_mb();
@@ -1216,6 +1250,7 @@ impl<'a> Sim<'a> {
                     remaining_mb: g.remaining_mb,
                     peer_upload_mbps: g.peer_mb_since_tick / tick_s,
                     popularity: g.popularity,
+                    server_only_mb,
                 }
             })
             .collect();
@@ -1245,6 +1280,7 @@ impl<'a> Sim<'a> {
                     seeders: group.seeders,
                     remaining_mb: state.remaining_mb,
                     peer_upload_mbps: state.peer_upload_mbps,
+                    server_only_mb: state.server_only_mb,
                     t_r_s: state.remaining_time_s(rate),
                     server_sent_mb: sent[g],
                     iterations: allocation.iterations,

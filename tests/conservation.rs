@@ -108,7 +108,7 @@ fn all_presets_conserve_data_and_respect_capacities() {
 fn other_combinations_and_options_conserve_data() {
     let text = format!(
         "{}\n{}",
-        common::SMALL.replace("seed = 7", "seed = 8\npolicies = [\"iso-exact\", \"iso-chunk-opt\", \"cross-image-opt\"]")
+        common::SMALL.replace("seed = 7", "seed = 8\npolicies = [\"iso-exact\", \"iso-chunk-opt\", \"cross-image-opt\", \"cross-available\"]")
             .replace("[peers]\nupload_mbps = 64.0", "[peers]\nupload_mbps = 64.0\nupload_spread = 0.5\ndownload_cap_mbps = 100.0\npiece_selection = \"random\""),
         r#"
 [[policy]]
@@ -126,11 +126,16 @@ name = "cross-image-opt"
 swarms = "cross"
 groups = "image"
 rule = "subgradient"
+[[policy]]
+name = "cross-available"
+swarms = "cross"
+groups = "chunk"
+rule = "exact-available"
 "#
     );
     let config = common::config(&text);
     let (scenario, runs) = common::run_all(&config);
-    assert_eq!(runs.len(), 3);
+    assert_eq!(runs.len(), 4);
     for run in &runs {
         check_run(run, scenario.workload.requests.len(), 256.0, 1.0);
     }

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use vmswarm::policy::{
-    AllocationRule, Equal, Exact, GroupState, Proportional, Snapshot, Subgradient,
-    SubgradientParams, water_fill,
+    AllocationRule, Equal, Exact, ExactAvailable, GroupState, Proportional, Snapshot, Subgradient,
+    SubgradientParams, available_time_s, water_fill,
 };
 
 const CASES: u32 = 256;
@@ -35,6 +35,7 @@ fn group() -> impl Strategy<Value = GroupState> {
             remaining_mb,
             peer_upload_mbps,
             popularity,
+            server_only_mb: 0.0,
         })
 }
 
@@ -311,4 +312,62 @@ fn subgradient_iterations_are_reported() {
         MAX_FRESH.load(Ordering::Relaxed),
         MAX_WARM.load(Ordering::Relaxed),
     );
+}
+
+/// Groups where some of `R` no peer holds (`S <= R`), 1 in 3 with none.
+fn groups_with_unheld() -> impl Strategy<Value = Vec<GroupState>> {
+    prop::collection::vec(
+        (group(), prop_oneof![1 => Just(0.0), 2 => 0.0..=1.0]).prop_map(|(mut g, f)| {
+            g.server_only_mb = f * g.remaining_mb;
+            g
+        }),
+        1..80,
+    )
+}
+
+fn available_max(groups: &[GroupState], rates: &[f64]) -> f64 {
+    groups
+        .iter()
+        .zip(rates)
+        .map(|(g, &u)| available_time_s(g, u))
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn exact_available_is_feasible_and_beats_exact_on_its_objective() {
+    TestRunner::new(config())
+        .run(&(groups_with_unheld(), 1.0..=1e4), |(groups, u_s)| {
+            let snap = Snapshot {
+                u_s_mbps: u_s,
+                groups: &groups,
+            };
+            let a = ExactAvailable.allocate(&snap);
+            let total: f64 = a.rates_mbps.iter().sum();
+            prop_assert!(a.rates_mbps.iter().all(|&r| r >= 0.0));
+            for (g, &r) in groups.iter().zip(&a.rates_mbps) {
+                if !g.has_demand() {
+                    prop_assert_eq!(r, 0.0);
+                }
+                // A group with blocks only the server has is never left out.
+                if g.server_only_mb > 0.0 {
+                    prop_assert!(r > 0.0);
+                }
+            }
+            if groups.iter().any(GroupState::has_demand) {
+                prop_assert!(
+                    (total - u_s).abs() <= 1e-6 * u_s,
+                    "sum {} vs {}",
+                    total,
+                    u_s
+                );
+            }
+            // On the availability-aware objective it is at least as good as
+            // the exact rule (which may leave such groups at zero).
+            let (exact, _) = water_fill(&snap);
+            let mine = available_max(&groups, &a.rates_mbps);
+            let theirs = available_max(&groups, &exact);
+            prop_assert!(mine <= theirs * (1.0 + 1e-6), "{} > {}", mine, theirs);
+            Ok(())
+        })
+        .unwrap();
 }

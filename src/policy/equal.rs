@@ -45,6 +45,7 @@ mod tests {
             remaining_mb,
             peer_upload_mbps: 7.0,
             popularity: 0.3,
+            server_only_mb: 0.0,
         }
     }
 

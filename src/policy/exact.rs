@@ -173,6 +173,7 @@ mod tests {
             remaining_mb,
             peer_upload_mbps,
             popularity: 0.5,
+            server_only_mb: 0.0,
         }
     }
 

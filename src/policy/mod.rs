@@ -6,12 +6,14 @@
 //! of events or peers; the simulator builds the snapshot and applies the
 //! result.
 
+mod available;
 mod equal;
 mod exact;
 mod fixed;
 mod proportional;
 mod subgradient;
 
+pub use available::{ExactAvailable, available_time_s};
 pub use equal::Equal;
 pub use exact::{Exact, water_fill};
 pub use fixed::Fixed;
@@ -30,6 +32,9 @@ pub struct GroupState {
     /// Configured popularity of the group: an image's `p_i`, or for a chunk the
     /// sum of `p_i` over the images that hold it.
     pub popularity: f64,
+    /// `S^g`: Mb of `R^g` in blocks no present peer holds, which only the
+    /// server can send. The paper's rules ignore it; `exact-available` uses it.
+    pub server_only_mb: f64,
 }
 
 impl GroupState {

@@ -64,6 +64,7 @@ mod tests {
             remaining_mb,
             peer_upload_mbps: 3.0,
             popularity,
+            server_only_mb: 0.0,
         }
     }
 
