@@ -866,16 +866,9 @@ impl<'a> Sim<'a> {
         {
             return;
         }
-        let image = peer.image as usize;
         let key = match self.setup.policy.groups {
             Grouping::Image => {
-                let candidates = self.space.image_words[image].iter().map(|&w| {
-                    let w = w as usize;
-                    (
-                        w,
-                        self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w],
-                    )
-                });
+                let candidates = unrequested(&self.space, peer);
                 self.picker.pick(&self.count, candidates, false)
             }
             Grouping::Chunk => {
@@ -942,14 +935,7 @@ impl<'a> Sim<'a> {
                 self.starved.remove(&p);
                 return;
             }
-            let image = peer.image as usize;
-            let candidates = self.space.image_words[image].iter().map(|&w| {
-                let w = w as usize;
-                (
-                    w,
-                    self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w],
-                )
-            });
+            let candidates = unrequested(&self.space, peer);
             let key = self
                 .picker
                 .pick(&self.count, excluding(candidates, &excluded), true);
@@ -976,12 +962,7 @@ impl<'a> Sim<'a> {
     }
 
     fn needs_unrequested(&self, p: PeerId) -> bool {
-        let peer = &self.peers[p as usize];
-        let image = peer.image as usize;
-        self.space.image_words[image].iter().any(|&w| {
-            let w = w as usize;
-            self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w] != 0
-        })
+        unrequested(&self.space, &self.peers[p as usize]).any(|(_, bits)| bits != 0)
     }
 
     /// A present holder of `key` with a free upload slot, searched from a
@@ -1317,6 +1298,14 @@ impl<'a> Sim<'a> {
             self.refill(r, None);
         }
     }
+}
+
+/// The blocks of a leecher's image it neither holds nor has requested, as
+/// candidate words `(word index, bits)`.
+fn unrequested<'s>(space: &'s Space, peer: &'s Peer) -> impl Iterator<Item = (usize, u64)> + 's {
+    space
+        .image_keys(peer.image as usize)
+        .map(|(w, bits)| (w, bits & !peer.have[w] & !peer.pending[w]))
 }
 
 /// Point `slot` at an event for `next` (or cancel it when `None`).
