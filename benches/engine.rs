@@ -6,9 +6,9 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use vmswarm::config::Config;
-use vmswarm::engine::Engine;
-use vmswarm::scenario::Scenario;
+use vmswarm::input::config::Config;
+use vmswarm::input::scenario::Scenario;
+use vmswarm::sim::engine::Engine;
 
 fn engine_queue(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");

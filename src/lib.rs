@@ -2,14 +2,23 @@
 //! in cloud data centers (Wu et al., "On P2P Mechanisms for VM Image
 //! Distribution in Cloud Data Centers"; the model is fixed in MODEL.md).
 //!
-//! Data flows one way: [`config`] -> [`scenario`] (content from [`content`],
-//! requests from [`workload`]) -> [`swarm`] (on the [`engine`], with
-//! [`transfer`] and a [`policy`] rule) -> [`metrics`] -> [`output`].
+//! The crate is in layers, each depending only on those below it:
+//!
+//! | layer | modules |
+//! |---|---|
+//! | [`input`] | config, content, workload, scenario |
+//! | [`policy`] | the server's allocation rules, behind one trait |
+//! | [`sim`] | event engine, transfers, swarms, metrics |
+//! | [`theory`] | the analytic model and the simulator's validation against it |
+//! | [`experiments`] | sweeps, figures, comparisons, statistics, plots |
+//! | [`app`] | the commands, their output files, the crate-wide error |
+//!
+//! Data flows one way: config -> scenario -> simulation -> metrics -> output.
 //!
 //! ```
 //! use std::path::Path;
-//! use vmswarm::config::Config;
-//! use vmswarm::scenario::Scenario;
+//! use vmswarm::input::config::Config;
+//! use vmswarm::input::scenario::Scenario;
 //!
 //! // Two small images, a short flash crowd, the paper's four policies.
 //! let config = Config::parse(
@@ -31,29 +40,14 @@
 //!     assert_eq!(run.output.vms.len(), 10);
 //!     println!("{}: mean download {:.2} s", policy.name, run.summary.mean_vm_s);
 //! }
-//! # Ok::<(), vmswarm::error::Error>(())
+//! # Ok::<(), vmswarm::app::error::Error>(())
 //! ```
 
 #![warn(missing_docs)]
 
-pub mod analysis;
-pub mod analytic;
-pub mod commands;
-pub mod compare;
-pub mod config;
-pub mod content;
-pub mod engine;
-pub mod error;
-pub mod figures;
-pub mod metrics;
-pub mod output;
-pub mod plot;
+pub mod app;
+pub mod experiments;
+pub mod input;
 pub mod policy;
-pub mod scenario;
-pub mod stats;
-pub mod store;
-pub mod swarm;
-pub mod sweep;
-pub mod transfer;
-pub mod validation;
-pub mod workload;
+pub mod sim;
+pub mod theory;

@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 
 use clap::{Args, Parser, Subcommand};
 
-use vmswarm::commands::{
+use vmswarm::app::commands::{
     self, FiguresOptions, INTERRUPTED, Overrides, RunOptions, SweepOptions, ValidateOptions,
 };
-use vmswarm::error::Error;
-use vmswarm::sweep::Shard;
+use vmswarm::app::error::Error;
+use vmswarm::experiments::sweep::Shard;
 
 #[derive(Parser)]
 #[command(

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use vmswarm::analysis::{AnalyticConfig, figure3, figure4, files};
+use vmswarm::theory::analysis::{AnalyticConfig, figure3, figure4, files};
 
 fn bundled() -> AnalyticConfig {
     AnalyticConfig::load(Path::new("configs/analytic.toml")).unwrap()

@@ -1,10 +1,10 @@
-//! The analytic model of Section III (`vmswarm::analytic`): closed forms
+//! The analytic model of Section III (`vmswarm::theory::analytic`): closed forms
 //! against hand-computed values, the no-solution regime, Theorems III.1 and
 //! III.2 (by hand and as properties), and the fluid ODEs reaching the
 //! closed-form equilibria.
 
 use proptest::prelude::*;
-use vmswarm::analytic::*;
+use vmswarm::theory::analytic::*;
 
 /// Image size of the hand-computed cases: 16 x 64 x 4 Mb.
 const F_MB: f64 = 4096.0;

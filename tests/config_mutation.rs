@@ -19,10 +19,10 @@ use std::path::Path;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, RngSeed, TestRunner};
 use toml::{Table, Value};
-use vmswarm::config::{ArrivalKind, Config, ConfigError, ContentConfig, ContentKind};
-use vmswarm::content::parse_manifest;
-use vmswarm::scenario::Scenario;
-use vmswarm::sweep::{Sweep, summarize};
+use vmswarm::experiments::sweep::{Sweep, summarize};
+use vmswarm::input::config::{ArrivalKind, Config, ConfigError, ContentConfig, ContentKind};
+use vmswarm::input::content::parse_manifest;
+use vmswarm::input::scenario::Scenario;
 
 /// The valid configs mutated, with the names they are parsed under.
 const BUNDLED: [(&str, &str); 4] = [

@@ -5,8 +5,8 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use vmswarm::output::{RUN_FILES, write_run};
-use vmswarm::scenario::Scenario;
+use vmswarm::app::output::{RUN_FILES, write_run};
+use vmswarm::input::scenario::Scenario;
 
 fn write(config_text: &str, dir: &Path) {
     let config = common::config(config_text);

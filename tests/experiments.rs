@@ -5,10 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 use indicatif::ProgressBar;
-use vmswarm::commands::with_threads;
-use vmswarm::config::Config;
-use vmswarm::output::sweep_files;
-use vmswarm::sweep::{Sweep, summarize};
+use vmswarm::app::commands::with_threads;
+use vmswarm::app::output::sweep_files;
+use vmswarm::experiments::sweep::{Sweep, summarize};
+use vmswarm::input::config::Config;
 
 /// A small figure-like config: 3 images x 4 chunks x 8 blocks, 40 s of arrivals.
 fn small(axis: &str, values: &str, extra: &str) -> String {

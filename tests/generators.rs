@@ -8,9 +8,9 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use vmswarm::config::{Config, ContentConfig, ContentKind, PopularityKind};
-use vmswarm::content::Content;
-use vmswarm::workload::{Workload, popularity};
+use vmswarm::input::config::{Config, ContentConfig, ContentKind, PopularityKind};
+use vmswarm::input::content::Content;
+use vmswarm::input::workload::{Workload, popularity};
 
 #[test]
 fn pool_common_fraction_matches_common_ratio() {

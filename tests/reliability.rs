@@ -4,9 +4,9 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use vmswarm::config::Config;
-use vmswarm::scenario::Scenario;
-use vmswarm::swarm::{RunError, RunSetup, check_invariants, simulate};
+use vmswarm::input::config::Config;
+use vmswarm::input::scenario::Scenario;
+use vmswarm::sim::swarm::{RunError, RunSetup, check_invariants, simulate};
 
 fn vmswarm(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vmswarm"))

@@ -1,7 +1,7 @@
 //! A reduced `validate` run: the single isolated swarm must agree with the
 //! fluid model (eqs. 1-2) within the stated tolerance.
 
-use vmswarm::validation::{Settings, Tolerances, single_swarm};
+use vmswarm::theory::validation::{Settings, Tolerances, single_swarm};
 
 #[test]
 fn single_swarm_agrees_with_the_fluid_model() {

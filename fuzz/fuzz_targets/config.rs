@@ -7,9 +7,9 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vmswarm::config::{ArrivalKind, Config, ConfigError, ContentKind};
-use vmswarm::scenario::Scenario;
-use vmswarm::sweep::Sweep;
+use vmswarm::input::config::{ArrivalKind, Config, ConfigError, ContentKind};
+use vmswarm::input::scenario::Scenario;
+use vmswarm::experiments::sweep::Sweep;
 
 const FILE: &str = "fuzz-config.toml";
 

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use vmswarm::config::ContentConfig;
-use vmswarm::content::parse_manifest;
+use vmswarm::input::config::ContentConfig;
+use vmswarm::input::content::parse_manifest;
 
 const FILE: &str = "fuzz-manifest.toml";
 

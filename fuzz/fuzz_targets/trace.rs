@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use vmswarm::content::{Chunk, Content, Image};
-use vmswarm::workload::parse_trace;
+use vmswarm::input::content::{Chunk, Content, Image};
+use vmswarm::input::workload::parse_trace;
 
 const FILE: &str = "fuzz-trace.csv";
 

@@ -9,8 +9,8 @@ use std::path::Path;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp};
 
-use crate::config::{ArrivalKind, ConfigError, PeersConfig, PopularityKind, WorkloadConfig};
-use crate::content::Content;
+use crate::input::config::{ArrivalKind, ConfigError, PeersConfig, PopularityKind, WorkloadConfig};
+use crate::input::content::Content;
 
 /// One VM request: a host that will download an image, then seed it.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -12,15 +12,15 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::analytic::{
+use crate::app::error::Error;
+use crate::experiments::stats::{Estimate, estimate};
+use crate::experiments::sweep::replication_seed;
+use crate::input::config::{Config, ConfigError, Grouping, PolicyDef, RuleKind, SwarmModel};
+use crate::input::scenario::{PolicyRun, Scenario};
+use crate::theory::analytic::{
     CrossModel, IsolatedModel, Regime, SwarmParams, cross_equilibria, isolated_equilibria,
     optimal_isolated_allocation,
 };
-use crate::config::{Config, ConfigError, Grouping, PolicyDef, RuleKind, SwarmModel};
-use crate::error::Error;
-use crate::scenario::{PolicyRun, Scenario};
-use crate::stats::{Estimate, estimate};
-use crate::sweep::replication_seed;
 
 /// One comparison of a simulated quantity with its prediction.
 #[derive(Debug, Clone, PartialEq)]
@@ -429,7 +429,7 @@ pub fn cross_shared_core(settings: &Settings, tolerance: f64) -> Result<Vec<Chec
         u_s,
         &format!("kind = \"shared-core\"\ncommon_ratio = {beta}"),
     )?;
-    config.workload.popularity = crate::config::PopularityKind::Uniform;
+    config.workload.popularity = crate::input::config::PopularityKind::Uniform;
     let scenario = Scenario::build(&config)?;
     let content = &scenario.content;
     let core = (beta * 16.0_f64).round() as usize;
@@ -500,7 +500,7 @@ pub fn cross_shared_core(settings: &Settings, tolerance: f64) -> Result<Vec<Chec
 /// runs of the paper's default setup with `cross-opt`.
 pub fn subgradient_gap(settings: &Settings, gap_tolerance: f64) -> Result<Vec<Check>, Error> {
     let mut config = Config::parse(
-        include_str!("../configs/paper-default.toml"),
+        include_str!("../../configs/paper-default.toml"),
         Path::new("configs/paper-default.toml"),
     )?;
     config.workload.window_s = settings.window_s.min(300.0);

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use crate::config::ConfigError;
-use crate::output::OutputError;
-use crate::swarm::RunError;
+use crate::app::output::OutputError;
+use crate::input::config::ConfigError;
+use crate::sim::swarm::RunError;
 
 /// Any error a command reports to the user.
 #[derive(Debug)]

@@ -14,19 +14,19 @@ use std::time::Instant;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
-use crate::config::{
+use crate::input::config::{
     Grouping, LimitsConfig, PeersConfig, PieceSelection, PolicyDef, RuleKind, ServerConfig,
     SwarmModel,
 };
-use crate::content::Content;
-use crate::engine::{Engine, EventId};
-use crate::metrics::{RunCounters, TickRecord, VmRecord};
+use crate::input::content::Content;
+use crate::input::workload::Workload;
 use crate::policy::{
     AllocationRule, Equal, Exact, ExactAvailable, Fixed, GroupState, Proportional, Snapshot,
     Subgradient, SubgradientParams, water_fill,
 };
-use crate::transfer::{FairShare, FlowId};
-use crate::workload::Workload;
+use crate::sim::engine::{Engine, EventId};
+use crate::sim::metrics::{RunCounters, TickRecord, VmRecord};
+use crate::sim::transfer::{FairShare, FlowId};
 
 /// Index of a peer (a VM's host, or a preheated seeder).
 type PeerId = u32;

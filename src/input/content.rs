@@ -8,7 +8,7 @@ use rand::Rng;
 use rand::seq::index;
 use serde::Deserialize;
 
-use crate::config::{ConfigError, ContentConfig, ContentKind, describe_toml_error};
+use crate::input::config::{ConfigError, ContentConfig, ContentKind, describe_toml_error};
 
 /// One unique chunk: an identity and a size in blocks.
 #[derive(Debug, Clone, PartialEq)]
@@ -306,12 +306,15 @@ pub fn parse_manifest(
             ));
         }
         let block_mb = mc.block_mb.unwrap_or(config.block_mb);
-        if !(block_mb.is_finite() && block_mb > 0.0 && block_mb <= crate::config::MAX_BLOCK_MB) {
+        if !(block_mb.is_finite()
+            && block_mb > 0.0
+            && block_mb <= crate::input::config::MAX_BLOCK_MB)
+        {
             return Err(err(
                 &format!("chunk[{i}].block_mb"),
                 format!(
                     "must be a number > 0 and at most {:e} (got {block_mb})",
-                    crate::config::MAX_BLOCK_MB
+                    crate::input::config::MAX_BLOCK_MB
                 ),
             ));
         }

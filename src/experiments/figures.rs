@@ -5,10 +5,10 @@ use std::path::Path;
 
 use indicatif::ProgressBar;
 
-use crate::config::{Config, ConfigError};
-use crate::output::value_cell;
-use crate::plot::{Chart, Series, render_svg};
-use crate::sweep::{JobResult, PointStat, Sweep, summarize};
+use crate::app::output::value_cell;
+use crate::experiments::plot::{Chart, Series, render_svg};
+use crate::experiments::sweep::{JobResult, PointStat, Sweep, summarize};
+use crate::input::config::{Config, ConfigError};
 
 /// One of the paper's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub const FIGURES: [FigureSpec; 3] = [
     FigureSpec {
         number: 5,
         file: "configs/fig5.toml",
-        text: include_str!("../configs/fig5.toml"),
+        text: include_str!("../../configs/fig5.toml"),
         x_key: Some("workload.rate_per_s"),
         x_column: "rate_per_s",
         x_label: "request rate (req/s)",
@@ -43,7 +43,7 @@ pub const FIGURES: [FigureSpec; 3] = [
     FigureSpec {
         number: 6,
         file: "configs/fig6.toml",
-        text: include_str!("../configs/fig6.toml"),
+        text: include_str!("../../configs/fig6.toml"),
         x_key: None,
         x_column: "image",
         x_label: "image (ranked by popularity)",
@@ -52,7 +52,7 @@ pub const FIGURES: [FigureSpec; 3] = [
     FigureSpec {
         number: 7,
         file: "configs/fig7.toml",
-        text: include_str!("../configs/fig7.toml"),
+        text: include_str!("../../configs/fig7.toml"),
         x_key: Some("content.common_ratio"),
         x_column: "common_ratio",
         x_label: "common chunk ratio",
@@ -94,7 +94,7 @@ impl FigureSpec {
         quick: bool,
         extra: bool,
         progress: &ProgressBar,
-    ) -> Result<FigureResult, crate::error::Error> {
+    ) -> Result<FigureResult, crate::app::error::Error> {
         let sweep = self.sweep(config, quick, extra)?;
         let results = sweep.run(progress)?;
         let stats = summarize(&sweep, &results);

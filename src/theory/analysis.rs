@@ -5,14 +5,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analytic::{
+use crate::experiments::plot::{Chart, Series, render_svg};
+use crate::input::config::{ConfigError, PopularityKind, describe_toml_error};
+use crate::input::workload::popularity;
+use crate::theory::analytic::{
     CrossModel, IsolatedModel, OdeSettings, Regime, SwarmParams, cross_allocation_at,
     cross_special_allocation, cross_summary, integrate_isolated, isolated_equilibria,
     isolated_summary, optimal_cross_allocation, optimal_isolated_allocation,
 };
-use crate::config::{ConfigError, PopularityKind, describe_toml_error};
-use crate::plot::{Chart, Series, render_svg};
-use crate::workload::popularity;
 
 /// `configs/analytic.toml`: parameters of the analytic figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,7 +333,7 @@ fn best_at_theta(
 }
 
 fn cross_equilibria_positive(model: &CrossModel, theta: f64, alloc: &[f64]) -> bool {
-    crate::analytic::cross_equilibria(model, theta, alloc)
+    crate::theory::analytic::cross_equilibria(model, theta, alloc)
         .iter()
         .all(|e| positive(e.regime))
 }
@@ -431,11 +431,12 @@ pub fn transient(c: &AnalyticConfig) -> (Vec<u8>, Result<String, String>) {
     let x_eq: f64 = eq.iter().map(|e| e.x).sum();
     let y_eq: f64 = eq.iter().map(|e| e.y).sum();
     let end = path.last().map_or(0.0, |s| s.t_s);
-    let total = |f: &dyn Fn(&crate::analytic::FluidState) -> f64| -> Vec<(f64, f64, f64, f64)> {
-        path.iter()
-            .map(|s| (s.t_s, f(s), f64::NAN, f64::NAN))
-            .collect()
-    };
+    let total =
+        |f: &dyn Fn(&crate::theory::analytic::FluidState) -> f64| -> Vec<(f64, f64, f64, f64)> {
+            path.iter()
+                .map(|s| (s.t_s, f(s), f64::NAN, f64::NAN))
+                .collect()
+        };
     let chart = render_svg(&Chart {
         title: format!(
             "fluid model from empty, lambda = {} req/s (isolated, Thm III.1)",

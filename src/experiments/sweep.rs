@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ConfigError};
-use crate::error::Error;
-use crate::scenario::Scenario;
-use crate::stats::{Estimate, estimate, paired_difference};
-use crate::store::JobStore;
-use crate::swarm::stream_seed;
+use crate::app::error::Error;
+use crate::experiments::stats::{Estimate, estimate, paired_difference};
+use crate::experiments::store::JobStore;
+use crate::input::config::{Config, ConfigError};
+use crate::input::scenario::Scenario;
+use crate::sim::swarm::stream_seed;
 
 /// One point of the grid: a value per axis.
 #[derive(Debug, Clone, PartialEq)]
@@ -495,7 +495,7 @@ mod tests {
         assert_eq!(rates, [0.5, 1.0, 2.0, 0.5, 1.0, 2.0]);
         assert_eq!(
             s.points[3].config.workload.popularity,
-            crate::config::PopularityKind::Uniform
+            crate::input::config::PopularityKind::Uniform
         );
         assert_eq!(s.jobs()[4], (1, 1));
     }

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ConfigError};
-use crate::error::Error;
-use crate::output::OutputError;
-use crate::sweep::{JobResult, Sweep};
+use crate::app::error::Error;
+use crate::app::output::OutputError;
+use crate::experiments::sweep::{JobResult, Sweep};
+use crate::input::config::{Config, ConfigError};
 
 /// What a sweep was expanded from: enough to expand it again for a merge.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::scenario::{PolicyRun, Scenario};
+use crate::input::scenario::{PolicyRun, Scenario};
 
 /// An output error, naming the path.
 #[derive(Debug)]
@@ -115,7 +115,7 @@ struct Manifest<'a> {
     policies: Vec<&'a str>,
     content: ContentSection,
     workload: WorkloadSection,
-    config: &'a crate::config::Config,
+    config: &'a crate::input::config::Config,
 }
 
 #[derive(Serialize)]
@@ -420,9 +420,9 @@ pub fn value_cell(v: &toml::Value) -> String {
 
 /// `runs.csv`, `sweep.csv` and `manifest.toml` of a sweep.
 pub fn sweep_files(
-    sweep: &crate::sweep::Sweep,
-    results: &[crate::sweep::JobResult],
-    stats: &[crate::sweep::PointStat],
+    sweep: &crate::experiments::sweep::Sweep,
+    results: &[crate::experiments::sweep::JobResult],
+    stats: &[crate::experiments::sweep::PointStat],
 ) -> io::Result<Vec<(String, Vec<u8>)>> {
     let mut runs = Vec::new();
     {
@@ -521,14 +521,14 @@ pub fn sweep_files(
         replication_seeds: Vec<u64>,
         grid_points: usize,
         baseline: &'a str,
-        config: &'a crate::config::Config,
+        config: &'a crate::input::config::Config,
     }
     let manifest = toml::to_string_pretty(&SweepManifest {
         vmswarm_version: env!("CARGO_PKG_VERSION"),
         seed: sweep.config.seed,
         replications: sweep.replications,
         replication_seeds: (0..sweep.replications)
-            .map(|r| crate::sweep::replication_seed(sweep.config.seed, r))
+            .map(|r| crate::experiments::sweep::replication_seed(sweep.config.seed, r))
             .collect(),
         grid_points: sweep.points.len(),
         baseline: &sweep.baseline,
@@ -544,8 +544,8 @@ pub fn sweep_files(
 
 /// A table of one metric per grid point and policy: mean +- CI half-width.
 pub fn sweep_table(
-    sweep: &crate::sweep::Sweep,
-    stats: &[crate::sweep::PointStat],
+    sweep: &crate::experiments::sweep::Sweep,
+    stats: &[crate::experiments::sweep::PointStat],
     metric: &str,
 ) -> String {
     let mut s = format!(

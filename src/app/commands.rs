@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::{Config, ConfigError};
-use crate::output::{OutputError, summary_table, write_run};
-use crate::scenario::Scenario;
+use crate::app::output::{OutputError, summary_table, write_run};
+use crate::input::config::{Config, ConfigError};
+use crate::input::scenario::Scenario;
 
-pub use crate::error::Error;
+pub use crate::app::error::Error;
 
 /// Options of `vmswarm run`.
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, ""));
-    crate::output::check_output_dir(&out)?;
+    crate::app::output::check_output_dir(&out)?;
     let policies = config.resolved_policies();
     let total = (scenario.workload.requests.len() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
@@ -133,7 +133,7 @@ pub struct SweepOptions {
     /// Print nothing but errors.
     pub quiet: bool,
     /// Run only this shard of the jobs (cluster array jobs).
-    pub shard: Option<crate::sweep::Shard>,
+    pub shard: Option<crate::experiments::sweep::Shard>,
     /// Stop after this many jobs, as Ctrl-C would (to test resuming).
     pub stop_after: Option<usize>,
 }
@@ -159,15 +159,15 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
 pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
     let started = std::time::Instant::now();
     let config = load_config(&opts.config, &opts.overrides)?;
-    let sweep = crate::sweep::Sweep::new(&config, opts.quick, &opts.config)?;
+    let sweep = crate::experiments::sweep::Sweep::new(&config, opts.quick, &opts.config)?;
     let out = opts
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-sweep"));
-    crate::output::check_output_dir(&out)?;
-    let store = crate::store::JobStore::open(&out, &sweep, opts.quick, &config)?;
+    crate::app::output::check_output_dir(&out)?;
+    let store = crate::experiments::store::JobStore::open(&out, &sweep, opts.quick, &config)?;
     let progress = job_bar(sweep.jobs().len() as u64, opts.quiet);
-    let execution = crate::sweep::Execution {
+    let execution = crate::experiments::sweep::Execution {
         store: Some(&store),
         shard: opts.shard,
         stop: Some(&INTERRUPTED),
@@ -192,7 +192,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
     if !opts.quiet {
         print!(
             "{}",
-            crate::output::sweep_table(&sweep, &stats, "mean_image_s")
+            crate::app::output::sweep_table(&sweep, &stats, "mean_image_s")
         );
         let transfers: u64 = results
             .iter()
@@ -214,15 +214,16 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
 /// `manifest.toml` into `out`; returns the summary.
 fn write_sweep(
     out: &Path,
-    sweep: &crate::sweep::Sweep,
-    results: &[crate::sweep::JobResult],
-) -> Result<Vec<crate::sweep::PointStat>, Error> {
-    let stats = crate::sweep::summarize(sweep, results);
-    let files = crate::output::sweep_files(sweep, results, &stats).map_err(|e| OutputError {
-        path: out.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    crate::output::write_files(out, &files)?;
+    sweep: &crate::experiments::sweep::Sweep,
+    results: &[crate::experiments::sweep::JobResult],
+) -> Result<Vec<crate::experiments::sweep::PointStat>, Error> {
+    let stats = crate::experiments::sweep::summarize(sweep, results);
+    let files =
+        crate::app::output::sweep_files(sweep, results, &stats).map_err(|e| OutputError {
+            path: out.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    crate::app::output::write_files(out, &files)?;
     Ok(stats)
 }
 
@@ -230,10 +231,10 @@ fn write_sweep(
 /// interrupted runs) into the files the unsharded sweep writes, in `out`
 /// (default: the first directory).
 pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
-    let (sweep, stores) = crate::store::open_for_merge(dirs)?;
-    let results = crate::store::collect(&sweep, &stores)?;
+    let (sweep, stores) = crate::experiments::store::open_for_merge(dirs)?;
+    let results = crate::experiments::store::collect(&sweep, &stores)?;
     let out = out.unwrap_or_else(|| dirs[0].clone());
-    crate::output::check_output_dir(&out)?;
+    crate::app::output::check_output_dir(&out)?;
     write_sweep(&out, &sweep, &results)?;
     if !quiet {
         println!(
@@ -298,8 +299,8 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             "out/figures"
         })
     });
-    crate::output::check_output_dir(&out)?;
-    let specs: Vec<crate::figures::FigureSpec> = crate::figures::FIGURES
+    crate::app::output::check_output_dir(&out)?;
+    let specs: Vec<crate::experiments::figures::FigureSpec> = crate::experiments::figures::FIGURES
         .iter()
         .filter(|f| opts.figures.is_empty() || opts.figures.contains(&f.number))
         .copied()
@@ -329,7 +330,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             path: out.clone(),
             message,
         })?;
-        crate::output::write_files(&out, &files)?;
+        crate::app::output::write_files(&out, &files)?;
         transfers += result.block_transfers();
         if !opts.quiet {
             println!(
@@ -341,7 +342,11 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             );
             print!(
                 "{}",
-                crate::output::sweep_table(&result.sweep, &result.stats, crate::figures::METRIC)
+                crate::app::output::sweep_table(
+                    &result.sweep,
+                    &result.stats,
+                    crate::experiments::figures::METRIC
+                )
             );
         }
     }
@@ -372,8 +377,8 @@ pub struct ValidateOptions {
 
 /// `vmswarm validate`: the simulator against the analytic model; writes
 /// `validation.md` and `validation.csv`. Returns the checks.
-pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::validation::Check>, Error> {
-    use crate::validation::{Settings, Tolerances, checks_csv, report};
+pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::theory::validation::Check>, Error> {
+    use crate::theory::validation::{Settings, Tolerances, checks_csv, report};
     let started = std::time::Instant::now();
     let mut settings = if opts.quick {
         Settings::quick()
@@ -388,12 +393,12 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::validation::Check>,
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/validation"));
-    crate::output::check_output_dir(&out)?;
+    crate::app::output::check_output_dir(&out)?;
     let checks = with_threads(opts.threads, || {
-        crate::validation::validate(&settings, &tol)
+        crate::theory::validation::validate(&settings, &tol)
     })?;
     let text = report(&checks, &settings, &tol);
-    crate::output::write_files(
+    crate::app::output::write_files(
         &out,
         &[
             ("validation.md".into(), text.clone().into_bytes()),
@@ -414,14 +419,14 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::validation::Check>,
 /// `vmswarm analyze CONFIG`: Figures 3-4 and the fluid transient from the
 /// analytic model, as CSV and SVG, into `out` (default `out/analysis`).
 pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
-    let c = crate::analysis::AnalyticConfig::load(config)?;
+    let c = crate::theory::analysis::AnalyticConfig::load(config)?;
     let out = out.unwrap_or_else(|| PathBuf::from("out/analysis"));
-    crate::output::check_output_dir(&out)?;
-    let files = crate::analysis::files(&c).map_err(|message| OutputError {
+    crate::app::output::check_output_dir(&out)?;
+    let files = crate::theory::analysis::files(&c).map_err(|message| OutputError {
         path: out.clone(),
         message,
     })?;
-    crate::output::write_files(&out, &files)?;
+    crate::app::output::write_files(&out, &files)?;
     if !quiet {
         for (name, _) in &files {
             println!("wrote {}", out.join(name).display());
@@ -439,15 +444,24 @@ pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-compare"));
-    crate::output::check_output_dir(&out)?;
+    crate::app::output::check_output_dir(&out)?;
     let progress = job_bar(0, opts.quiet);
     let (sweep, rows) = with_threads(opts.threads, || {
-        crate::compare::run(&config, &opts.config, &progress)
+        crate::experiments::compare::run(&config, &opts.config, &progress)
     })?;
     progress.finish_and_clear();
-    crate::output::write_files(&out, &[("compare.csv".into(), crate::compare::csv(&rows))])?;
+    crate::app::output::write_files(
+        &out,
+        &[(
+            "compare.csv".into(),
+            crate::experiments::compare::csv(&rows),
+        )],
+    )?;
     if !opts.quiet {
-        print!("{}", crate::compare::table(&rows, sweep.replications));
+        print!(
+            "{}",
+            crate::experiments::compare::table(&rows, sweep.replications)
+        );
         println!("wrote {}", out.join("compare.csv").display());
     }
     Ok(out)

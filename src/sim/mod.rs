@@ -1,0 +1,8 @@
+//! The simulator: a small event engine, processor-sharing transfers, and the
+//! swarm model that moves blocks between peers and the server, producing
+//! per-VM and per-tick records ([`metrics`]).
+
+pub mod engine;
+pub mod metrics;
+pub mod swarm;
+pub mod transfer;
