@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use vmswarm::input::config::Config;
 use vmswarm::input::scenario::Scenario;
-use vmswarm::sim::swarm::{RunError, RunSetup, check_invariants, simulate};
+use vmswarm::sim::{RunError, RunSetup, check_invariants, simulate};
 
 fn vmswarm(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vmswarm"))

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::app::output::OutputError;
 use crate::input::config::ConfigError;
-use crate::sim::swarm::RunError;
+use crate::sim::RunError;
 
 /// Any error a command reports to the user.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ use crate::experiments::stats::{Estimate, estimate, paired_difference};
 use crate::experiments::store::JobStore;
 use crate::input::config::{Config, ConfigError};
 use crate::input::scenario::Scenario;
-use crate::sim::swarm::stream_seed;
+use crate::input::seed::stream_seed;
 
 /// One point of the grid: a value per axis.
 #[derive(Debug, Clone, PartialEq)]

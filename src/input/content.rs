@@ -8,7 +8,9 @@ use rand::Rng;
 use rand::seq::index;
 use serde::Deserialize;
 
-use crate::input::config::{ConfigError, ContentConfig, ContentKind, describe_toml_error};
+use crate::input::config::{
+    ConfigError, ContentConfig, ContentKind, Grouping, PolicyDef, SwarmModel, describe_toml_error,
+};
 
 /// One unique chunk: an identity and a size in blocks.
 #[derive(Debug, Clone, PartialEq)]
@@ -377,6 +379,19 @@ pub fn parse_manifest(
         });
     }
     Ok(drop_unused_chunks(Content { chunks, images }))
+}
+
+/// Number of server groups a policy has on this content: images, or the
+/// swarm model's chunks (unique chunks for `cross`, every image's chunks for
+/// `isolated`).
+pub fn group_count(content: &Content, policy: &PolicyDef) -> usize {
+    match (policy.groups, policy.swarms) {
+        (Grouping::Image, _) => content.images.len(),
+        (Grouping::Chunk, SwarmModel::Cross) => content.chunks.len(),
+        (Grouping::Chunk, SwarmModel::Isolated) => {
+            content.images.iter().map(|im| im.chunks.len()).sum()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,4 +5,5 @@
 pub mod config;
 pub mod content;
 pub mod scenario;
+pub mod seed;
 pub mod workload;

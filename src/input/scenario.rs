@@ -7,9 +7,10 @@ use crate::input::config::{
     ArrivalKind, Config, ConfigError, Grouping, MAX_ARRIVAL_TICKS, PolicyDef,
 };
 use crate::input::content::{Content, ContentReport};
+use crate::input::seed::stream_seed;
 use crate::input::workload::Workload;
 use crate::sim::metrics::{ImageStats, Summary, image_stats, summarize};
-use crate::sim::swarm::{RunError, RunOutput, RunSetup, simulate, stream_seed};
+use crate::sim::{RunError, RunOutput, RunSetup, simulate};
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -61,7 +62,7 @@ impl Scenario {
         }
         for (i, def) in config.policy.iter().enumerate() {
             if let Some(shares) = &def.shares {
-                let groups = crate::sim::swarm::group_count(&content, def);
+                let groups = crate::input::content::group_count(&content, def);
                 if shares.len() != groups {
                     return Err(ConfigError {
                         file: config.source.clone(),

@@ -20,6 +20,21 @@ pub use fixed::Fixed;
 pub use proportional::Proportional;
 pub use subgradient::{Subgradient, SubgradientParams};
 
+use crate::input::config::{PolicyDef, RuleKind};
+
+/// The rule a policy names, ready to allocate (the factory the simulator
+/// calls once per run).
+pub fn build_rule(policy: &PolicyDef, subgradient: SubgradientParams) -> Box<dyn AllocationRule> {
+    match policy.rule {
+        RuleKind::Equal => Box::new(Equal),
+        RuleKind::Proportional => Box::new(Proportional),
+        RuleKind::Subgradient => Box::new(Subgradient::new(subgradient)),
+        RuleKind::Exact => Box::new(Exact::new()),
+        RuleKind::ExactAvailable => Box::new(ExactAvailable),
+        RuleKind::Fixed => Box::new(Fixed::new(policy.shares.clone().unwrap_or_default())),
+    }
+}
+
 /// The state of one server group at a tick, as a rule sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GroupState {

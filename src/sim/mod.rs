@@ -1,8 +1,100 @@
 //! The simulator: a small event engine, processor-sharing transfers, and the
-//! swarm model that moves blocks between peers and the server, producing
-//! per-VM and per-tick records ([`metrics`]).
+//! swarm model that moves blocks between peers and the server (the model's
+//! sections on swarms and transfers), producing per-VM and per-tick records
+//! ([`metrics`]).
+//!
+//! One concept a file: [`engine`] (events), [`transfer`] (processor
+//! sharing), `space` (the block space and bitsets), `choice` (block choice),
+//! `state` (peers, flows, groups), `world` (the simulation and its event
+//! loop), `peers`, `flows`, `sources` (peer requests), `server` (the
+//! server's groups and ticks), [`invariants`] (end-of-run checks).
 
+mod choice;
 pub mod engine;
+mod error;
+mod flows;
+pub mod invariants;
 pub mod metrics;
-pub mod swarm;
+mod peers;
+mod server;
+mod sources;
+mod space;
+mod state;
 pub mod transfer;
+mod world;
+
+use std::time::Instant;
+
+use crate::input::config::{LimitsConfig, PeersConfig, PolicyDef, ServerConfig};
+use crate::input::content::Content;
+use crate::input::workload::Workload;
+use crate::policy::SubgradientParams;
+
+pub use error::RunError;
+pub use invariants::check_invariants;
+use metrics::{RunCounters, TickRecord, VmRecord};
+use world::Sim;
+
+/// Everything one simulation run needs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSetup<'a> {
+    /// The images.
+    pub content: &'a Content,
+    /// The requests (shared by every policy of a seed).
+    pub workload: &'a Workload,
+    /// Host parameters.
+    pub peers: &'a PeersConfig,
+    /// Server parameters.
+    pub server: &'a ServerConfig,
+    /// The policy to run.
+    pub policy: &'a PolicyDef,
+    /// Parameters of the subgradient rule, if the policy uses it.
+    pub subgradient: SubgradientParams,
+    /// Seed of the simulation's own draws (tie-breaks, source choice).
+    pub seed: u64,
+    /// Guards: stop with an error past this many events or this time.
+    pub limits: &'a LimitsConfig,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// One record per VM request, in request order.
+    pub vms: Vec<VmRecord>,
+    /// Per tick and group.
+    pub ticks: Vec<TickRecord>,
+    /// Totals and counters.
+    pub counters: RunCounters,
+    /// A label per server group (image name, or chunk id).
+    pub group_labels: Vec<String>,
+    /// Mb peers delivered per swarm chunk. In the cross model swarm chunks
+    /// are the content's chunks, in order; in the isolated model each
+    /// image's chunks in turn.
+    pub peer_mb_by_chunk: Vec<f64>,
+}
+
+/// Run one policy on one workload.
+///
+/// The run is checked at its end ([`check_invariants`]); a violation, or a
+/// guard of `[limits]`, is an error carrying the policy and the seed.
+pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> Result<RunOutput, RunError> {
+    let started = Instant::now();
+    let mut sim = Sim::new(setup);
+    if let Err(message) = sim.run(on_vm_done) {
+        return Err(RunError::Limit {
+            policy: setup.policy.name.clone(),
+            seed: setup.seed,
+            message,
+        });
+    }
+    let mut out = sim.finish();
+    out.counters.wall_s = started.elapsed().as_secs_f64();
+    check_invariants(&out, setup.workload.requests.len(), setup.server).map_err(|message| {
+        RunError::Invariant {
+            policy: setup.policy.name.clone(),
+            seed: setup.seed,
+            message,
+        }
+    })?;
+    Ok(out)
+}

@@ -1,0 +1,151 @@
+//! Flows: a block in transit from a peer or the server, from its start to
+//! its delivery or its cut-off.
+
+use crate::input::config::Grouping;
+
+use super::state::{Flow, PeerId, Source};
+use super::transfer::FlowId;
+use super::world::Sim;
+
+impl Sim<'_> {
+    /// Flows cut off before completion, with the Mb each still lacked: the
+    /// partial data is waste, the blocks go back to the receivers' wants.
+    pub(super) fn cut_flows(&mut self, drained: Vec<(FlowId, f64)>) -> Vec<Flow> {
+        drained
+            .into_iter()
+            .map(|(f, left_mb)| {
+                let flow = self.flows[f as usize];
+                self.counters.waste_mb += flow.size_mb - left_mb;
+                self.release_flow(f);
+                let r = &mut self.peers[flow.receiver as usize];
+                r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
+                r.incoming -= 1;
+                match flow.source {
+                    Source::Peer(_) => r.peer_downloads -= 1,
+                    Source::Server(g) => r.server_flows.retain(|&(g2, f2)| !(g2 == g && f2 == f)),
+                }
+                flow
+            })
+            .collect()
+    }
+
+    pub(super) fn new_flow(&mut self, flow: Flow) -> FlowId {
+        match self.free_flows.pop() {
+            Some(f) => {
+                self.flows[f as usize] = flow;
+                f
+            }
+            None => {
+                self.flows.push(flow);
+                (self.flows.len() - 1) as FlowId
+            }
+        }
+    }
+
+    pub(super) fn release_flow(&mut self, f: FlowId) {
+        self.free_flows.push(f);
+    }
+
+    pub(super) fn start_peer_flow(&mut self, receiver: PeerId, sender: PeerId, key: u32) {
+        let size_mb = self.space.block_mb(key);
+        let f = self.new_flow(Flow {
+            receiver,
+            source: Source::Peer(sender),
+            key,
+            size_mb,
+        });
+        let r = &mut self.peers[receiver as usize];
+        r.pending[key as usize / 64] |= 1 << (key % 64);
+        r.peer_downloads += 1;
+        r.incoming += 1;
+        let now = self.now();
+        self.peers[sender as usize].uploads.add(now, f, size_mb);
+        self.refresh_peer_event(sender);
+    }
+
+    pub(super) fn on_peer_upload(&mut self, p: PeerId) {
+        self.peers[p as usize].upload_event = None;
+        let now = self.now();
+        let Some(f) = self.peers[p as usize].uploads.pop_completed(now) else {
+            return;
+        };
+        self.refresh_peer_event(p);
+        self.deliver(f);
+    }
+
+    pub(super) fn on_server_group(&mut self, g: u32) {
+        self.groups[g as usize].event = None;
+        let now = self.now();
+        let Some(f) = self.groups[g as usize].share.pop_completed(now) else {
+            return;
+        };
+        self.refresh_group_event(g);
+        self.deliver(f);
+    }
+
+    /// A block arrives whole at its receiver.
+    pub(super) fn deliver(&mut self, f: FlowId) {
+        let flow = self.flows[f as usize];
+        self.release_flow(f);
+        let r = flow.receiver;
+        let key = flow.key;
+        let image = self.peers[r as usize].image;
+        let g = self.group_of_key(image, key);
+        let pos = self.space.chunk_pos[image as usize][self.space.key_chunk[key as usize] as usize];
+        {
+            let peer = &mut self.peers[r as usize];
+            let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
+            peer.pending[w] &= !bit;
+            if peer.have[w] & bit != 0 {
+                self.counters.duplicate_deliveries += 1;
+            } else {
+                peer.have[w] |= bit;
+                peer.missing -= 1;
+                peer.chunk_missing[pos as usize] -= 1;
+            }
+            peer.incoming -= 1;
+            match flow.source {
+                Source::Peer(_) => {
+                    peer.peer_downloads -= 1;
+                    peer.from_peers_mb += flow.size_mb;
+                }
+                Source::Server(sg) => {
+                    peer.server_flows.retain(|&(g2, f2)| !(g2 == sg && f2 == f));
+                    peer.from_server_mb += flow.size_mb;
+                }
+            }
+        }
+        self.count[key as usize] += 1;
+        self.holders[key as usize].push(r);
+        self.counters.block_transfers += 1;
+        self.counters.received_mb += flow.size_mb;
+        let group = &mut self.groups[g as usize];
+        group.remaining_mb = (group.remaining_mb - flow.size_mb).max(0.0);
+        if let Source::Peer(_) = flow.source {
+            group.peer_mb_since_tick += flow.size_mb;
+            self.peer_mb_by_chunk[self.space.key_chunk[key as usize] as usize] += flow.size_mb;
+        }
+        if self.setup.policy.groups == Grouping::Chunk
+            && self.peers[r as usize].chunk_missing[pos as usize] == 0
+        {
+            let members = &mut self.groups[g as usize].members;
+            if let Some(i) = members.iter().position(|&m| m == r) {
+                members.swap_remove(i);
+            }
+        }
+
+        if self.peers[r as usize].missing == 0 {
+            self.complete(r);
+        } else {
+            let group = match flow.source {
+                Source::Server(sg) => Some(sg),
+                Source::Peer(_) => None,
+            };
+            self.refill(r, group);
+        }
+        if let Source::Peer(s) = flow.source {
+            self.offer(s);
+        }
+        self.offer(r);
+    }
+}

@@ -1,0 +1,71 @@
+//! The end-of-run checks every run must pass.
+
+use crate::input::config::ServerConfig;
+
+use super::RunOutput;
+
+/// The cheap invariants every run must satisfy (MODEL.md section 4): every
+/// VM completes; no block reaches a leecher twice; every Mb sent is received
+/// or counted as waste; no peer sends above its upload; at every tick the
+/// allocation stays within `u_s` and no group sent more than its rate.
+pub fn check_invariants(
+    out: &RunOutput,
+    requests: usize,
+    server: &ServerConfig,
+) -> Result<(), String> {
+    let c = &out.counters;
+    if out.vms.len() != requests {
+        return Err(format!("{} of {requests} VMs completed", out.vms.len()));
+    }
+    if c.duplicate_deliveries > 0 {
+        return Err(format!(
+            "{} blocks were delivered twice to one leecher",
+            c.duplicate_deliveries
+        ));
+    }
+    let sent = c.server_sent_mb + c.peer_sent_mb;
+    if (sent - (c.received_mb + c.waste_mb)).abs() > 1e-6 * sent.max(1.0) {
+        return Err(format!(
+            "{sent} Mb sent but {} received and {} wasted",
+            c.received_mb, c.waste_mb
+        ));
+    }
+    if c.max_peer_utilisation > 1.0 + 1e-9 {
+        return Err(format!(
+            "a peer sent {} times its upload capacity",
+            c.max_peer_utilisation
+        ));
+    }
+    let eps = 1e-9;
+    let mut previous: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
+    let mut current: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
+    let mut tick_time = f64::NAN;
+    let mut tick_rate = 0.0;
+    for t in &out.ticks {
+        if t.time_s != tick_time {
+            if tick_rate > server.u_s_mbps * (1.0 + eps) {
+                return Err(format!(
+                    "allocation of {tick_rate} Mb/s above u_s at t = {tick_time} s"
+                ));
+            }
+            previous = std::mem::take(&mut current);
+            tick_time = t.time_s;
+            tick_rate = 0.0;
+        }
+        tick_rate += t.u_s_g_mbps;
+        current.insert(t.group, t.u_s_g_mbps);
+        let allowed = previous.get(&t.group).copied().unwrap_or(0.0) * server.tick_s;
+        if t.server_sent_mb > allowed * (1.0 + eps) + 1e-6 {
+            return Err(format!(
+                "group {} sent {} Mb in the tick before t = {} s, above its {allowed} Mb",
+                t.group, t.server_sent_mb, t.time_s
+            ));
+        }
+    }
+    if tick_rate > server.u_s_mbps * (1.0 + eps) {
+        return Err(format!(
+            "allocation of {tick_rate} Mb/s above u_s at t = {tick_time} s"
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Peers: arrival, completion and departure, and the accounting of their
+//! uploads.
+
+use crate::input::config::Grouping;
+
+use super::metrics::VmRecord;
+use super::space::keys;
+use super::state::{Event, Peer, PeerId, PeerState};
+use super::transfer::FairShare;
+use super::world::Sim;
+
+impl Sim<'_> {
+    pub(super) fn add_peer(
+        &mut self,
+        image: usize,
+        upload_mbps: f64,
+        vm: Option<usize>,
+        lifetime_s: f64,
+    ) -> PeerId {
+        let id = self.peers.len() as PeerId;
+        let words = self.space.words;
+        self.peers.push(Peer {
+            image: image as u32,
+            upload_mbps,
+            state: PeerState::Leecher,
+            have: vec![0; words],
+            pending: vec![0; words],
+            missing: self.space.image_blocks[image],
+            chunk_missing: self.space.image_chunks[image]
+                .iter()
+                .map(|&c| self.space.chunk_blocks[c as usize])
+                .collect(),
+            peer_downloads: 0,
+            incoming: 0,
+            uploads: FairShare::new(upload_mbps),
+            upload_event: None,
+            server_flows: Vec::new(),
+            vm,
+            lifetime_s,
+            joined_s: self.now(),
+            completed_s: f64::NAN,
+            sent_as_leecher_mb: 0.0,
+            counted: vm.is_some_and(|i| {
+                self.setup.workload.requests[i].arrival_s >= self.setup.workload.warmup_s
+            }),
+            from_server_mb: 0.0,
+            from_peers_mb: 0.0,
+        });
+        id
+    }
+
+    /// The server groups a peer of `image` belongs to while it lacks their data.
+    pub(super) fn groups_of_image(&self, image: usize) -> Vec<u32> {
+        match self.setup.policy.groups {
+            Grouping::Image => vec![image as u32],
+            Grouping::Chunk => self.space.image_chunks[image].clone(),
+        }
+    }
+
+    pub(super) fn group_of_key(&self, image: u32, key: u32) -> u32 {
+        match self.setup.policy.groups {
+            Grouping::Image => image,
+            Grouping::Chunk => self.space.key_chunk[key as usize],
+        }
+    }
+
+    /// A preheated seeder holds every block of its image from the start.
+    pub(super) fn become_holder_of_all(&mut self, p: PeerId) {
+        let image = self.peers[p as usize].image as usize;
+        let peer = &mut self.peers[p as usize];
+        peer.have.clone_from(&self.space.image_mask[image]);
+        peer.missing = 0;
+        peer.chunk_missing.iter_mut().for_each(|m| *m = 0);
+        peer.state = PeerState::Seeder;
+        for key in keys(self.space.image_keys(image)) {
+            self.count[key as usize] += 1;
+            self.holders[key as usize].push(p);
+        }
+        for g in self.groups_of_image(image) {
+            self.groups[g as usize].seeders += 1;
+        }
+    }
+
+    pub(super) fn on_arrival(&mut self, i: usize) {
+        let r = self.setup.workload.requests[i];
+        let p = self.add_peer(r.image, r.upload_mbps, Some(i), r.lifetime_s);
+        for g in self.groups_of_image(r.image) {
+            let chunk_mb = match self.setup.policy.groups {
+                Grouping::Image => self.image_mb(r.image),
+                Grouping::Chunk => self.chunk_mb(g),
+            };
+            let group = &mut self.groups[g as usize];
+            group.members.push(p);
+            group.remaining_mb += chunk_mb;
+            self.start_server_flow(p, g);
+        }
+        self.fill_downloads(p);
+    }
+
+    pub(super) fn image_mb(&self, image: usize) -> f64 {
+        self.space.image_chunks[image]
+            .iter()
+            .map(|&c| self.chunk_mb(c))
+            .sum()
+    }
+
+    pub(super) fn chunk_mb(&self, c: u32) -> f64 {
+        self.space.chunk_blocks[c as usize] as f64 * self.space.chunk_block_mb[c as usize]
+    }
+
+    pub(super) fn on_departure(&mut self, p: PeerId) {
+        let now = self.now();
+        let image = self.peers[p as usize].image as usize;
+        self.account_peer_upload(p, now);
+        self.peers[p as usize].state = PeerState::Gone;
+        // Uploads in flight are cut off: their receivers lose the partial block.
+        let drained = self.peers[p as usize].uploads.drain(now);
+        let cut = self.cut_flows(drained);
+        if let Some(e) = self.peers[p as usize].upload_event.take() {
+            self.engine.cancel(e);
+        }
+        for key in keys(self.space.image_keys(image)) {
+            self.count[key as usize] -= 1;
+        }
+        for g in self.groups_of_image(image) {
+            self.groups[g as usize].seeders -= 1;
+        }
+        let peer = &mut self.peers[p as usize];
+        peer.have = Vec::new();
+        peer.pending = Vec::new();
+        for flow in cut {
+            let r = flow.receiver;
+            let g = self.group_of_key(self.peers[r as usize].image, flow.key);
+            self.refill(r, Some(g));
+        }
+    }
+
+    /// Add a peer's capacity-time to the totals and check it never sent more
+    /// than its upload allows.
+    pub(super) fn account_peer_upload(&mut self, p: PeerId, now: f64) {
+        let peer = &mut self.peers[p as usize];
+        peer.uploads.advance(now);
+        let sent = peer.uploads.sent_mb();
+        let capacity = peer.upload_mbps * (now - peer.joined_s);
+        self.counters.peer_sent_mb += sent;
+        self.counters.peer_capacity_mb += capacity;
+        if peer.counted && peer.state == PeerState::Seeder {
+            self.counters.seeder_sent_mb += sent - peer.sent_as_leecher_mb;
+            self.counters.seeder_capacity_mb += peer.upload_mbps * (now - peer.completed_s);
+        }
+        if capacity > 0.0 {
+            self.counters.max_peer_utilisation =
+                self.counters.max_peer_utilisation.max(sent / capacity);
+        } else if sent > 0.0 {
+            self.counters.max_peer_utilisation = f64::INFINITY;
+        }
+    }
+
+    /// A leecher holds its whole image: it becomes a seeder for its lifetime.
+    pub(super) fn complete(&mut self, p: PeerId) {
+        let now = self.now();
+        let image = self.peers[p as usize].image as usize;
+        self.starved.remove(&p);
+        let peer = &mut self.peers[p as usize];
+        peer.state = PeerState::Seeder;
+        peer.pending = Vec::new();
+        peer.completed_s = now;
+        peer.uploads.advance(now);
+        peer.sent_as_leecher_mb = peer.uploads.sent_mb();
+        if peer.counted {
+            self.counters.leecher_sent_mb += peer.sent_as_leecher_mb;
+            self.counters.leecher_capacity_mb += peer.upload_mbps * (now - peer.joined_s);
+        }
+        if let Some(vm) = peer.vm {
+            let r = self.setup.workload.requests[vm];
+            self.vms[vm] = Some(VmRecord {
+                vm,
+                image,
+                arrival_s: r.arrival_s,
+                completion_s: now,
+                from_server_mb: peer.from_server_mb,
+                from_peers_mb: peer.from_peers_mb,
+                uploaded_as_leecher_mb: peer.sent_as_leecher_mb,
+                upload_mbps: peer.upload_mbps,
+                counted: peer.counted,
+            });
+            self.completed += 1;
+        }
+        let lifetime = peer.lifetime_s;
+        for g in self.groups_of_image(image) {
+            let group = &mut self.groups[g as usize];
+            if let Some(i) = group.members.iter().position(|&m| m == p) {
+                group.members.swap_remove(i);
+            }
+            group.seeders += 1;
+        }
+        if lifetime.is_finite() {
+            self.engine.schedule(now + lifetime, Event::Departure(p));
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The server: its groups' pushes, and the tick at which the policy's rule
+//! re-sets every group's rate.
+
+use crate::input::config::{Grouping, RuleKind};
+use crate::policy::{GroupState, Snapshot, water_fill};
+
+use super::metrics::TickRecord;
+use super::space::{keys, range_mask};
+use super::state::{Event, Flow, PeerId, PeerState, Source, unrequested};
+use super::world::Sim;
+
+impl Sim<'_> {
+    /// Push the next block of group `g` to leecher `p`, if the group has a
+    /// rate, `p` has no server block of `g` in flight, and needs one.
+    pub(super) fn start_server_flow(&mut self, p: PeerId, g: u32) {
+        let peer = &self.peers[p as usize];
+        if peer.state != PeerState::Leecher
+            || self.groups[g as usize].share.capacity_mbps() <= 0.0
+            || peer.incoming >= self.max_incoming
+            || peer.server_flows.iter().any(|&(sg, _)| sg == g)
+        {
+            return;
+        }
+        let key = match self.setup.policy.groups {
+            Grouping::Image => {
+                let candidates = unrequested(&self.space, peer);
+                self.picker.pick(&self.count, candidates, false)
+            }
+            Grouping::Chunk => {
+                let first = self.space.chunk_first[g as usize];
+                let end = first + self.space.chunk_blocks[g as usize];
+                let candidates = (first as usize / 64..(end as usize).div_ceil(64)).map(|w| {
+                    (
+                        w,
+                        range_mask(w, first, end) & !peer.have[w] & !peer.pending[w],
+                    )
+                });
+                self.picker.pick(&self.count, candidates, false)
+            }
+        };
+        let Some(key) = key else {
+            return;
+        };
+        let size_mb = self.space.block_mb(key);
+        let f = self.new_flow(Flow {
+            receiver: p,
+            source: Source::Server(g),
+            key,
+            size_mb,
+        });
+        let peer = &mut self.peers[p as usize];
+        peer.pending[key as usize / 64] |= 1 << (key % 64);
+        peer.incoming += 1;
+        peer.server_flows.push((g, f));
+        let now = self.now();
+        self.groups[g as usize].share.add(now, f, size_mb);
+        self.refresh_group_event(g);
+    }
+
+    /// `S^g`: Mb of group `g`'s remaining data in blocks no present peer
+    /// holds (in flight from the server included, as in `R^g`).
+    pub(super) fn server_only_mb(&self, g: u32) -> f64 {
+        let mut total = 0.0;
+        for &m in &self.groups[g as usize].members {
+            let peer = &self.peers[m as usize];
+            let image = peer.image as usize;
+            let unheld = |w: usize, bits: u64| (w, bits & !peer.have[w]);
+            let missing: Box<dyn Iterator<Item = (usize, u64)>> = match self.setup.policy.groups {
+                Grouping::Image => {
+                    Box::new(self.space.image_keys(image).map(|(w, b)| unheld(w, b)))
+                }
+                Grouping::Chunk => {
+                    let first = self.space.chunk_first[g as usize];
+                    let end = first + self.space.chunk_blocks[g as usize];
+                    Box::new(
+                        (first as usize / 64..(end as usize).div_ceil(64))
+                            .map(move |w| unheld(w, range_mask(w, first, end))),
+                    )
+                }
+            };
+            total += keys(missing)
+                .filter(|&k| self.count[k as usize] == 0)
+                .map(|k| self.space.block_mb(k))
+                .sum::<f64>();
+        }
+        total
+    }
+
+    /// Re-set every group's rate by the policy's rule (MODEL.md section 5).
+    pub(super) fn on_tick(&mut self) {
+        let now = self.now();
+        let tick_s = self.setup.server.tick_s;
+        let u_s = self.setup.server.u_s_mbps;
+        let mut sent = Vec::with_capacity(self.groups.len());
+        let server_only: Vec<f64> = (0..self.groups.len() as u32)
+            .map(|g| self.server_only_mb(g))
+            .collect();
+        let states: Vec<GroupState> = self
+            .groups
+            .iter_mut()
+            .zip(&server_only)
+            .map(|(g, &server_only_mb)| {
+                g.share.advance(now);
+                sent.push(g.share.sent_mb() - g.sent_mb_at_tick);
+                g.sent_mb_at_tick = g.share.sent_mb();
+                GroupState {
+                    remaining_mb: g.remaining_mb,
+                    peer_upload_mbps: g.peer_mb_since_tick / tick_s,
+                    popularity: g.popularity,
+                    server_only_mb,
+                }
+            })
+            .collect();
+        let snapshot = Snapshot {
+            u_s_mbps: u_s,
+            groups: &states,
+        };
+        let allocation = self.rule.allocate(&snapshot);
+        let gap = (self.setup.policy.rule == RuleKind::Subgradient).then(|| {
+            let (_, best) = water_fill(&snapshot);
+            let m = snapshot.max_remaining_time_s(&allocation.rates_mbps);
+            if best > 0.0 && best.is_finite() {
+                (m - best) / best
+            } else {
+                0.0
+            }
+        });
+        for (g, state) in states.iter().enumerate() {
+            let group = &self.groups[g];
+            let rate = allocation.rates_mbps[g];
+            if !group.members.is_empty() || rate > 0.0 || sent[g] > 0.0 {
+                self.ticks.push(TickRecord {
+                    time_s: now,
+                    group: g,
+                    u_s_g_mbps: rate,
+                    leechers: group.members.len(),
+                    seeders: group.seeders,
+                    remaining_mb: state.remaining_mb,
+                    peer_upload_mbps: state.peer_upload_mbps,
+                    server_only_mb: state.server_only_mb,
+                    t_r_s: state.remaining_time_s(rate),
+                    server_sent_mb: sent[g],
+                    iterations: allocation.iterations,
+                    gap,
+                });
+            }
+        }
+        for g in 0..self.groups.len() {
+            let rate = allocation.rates_mbps[g];
+            let old = self.groups[g].share.capacity_mbps();
+            self.groups[g].share.set_capacity(now, rate);
+            self.groups[g].peer_mb_since_tick = 0.0;
+            if rate <= 0.0 && old > 0.0 {
+                self.preempt_group(g as u32);
+            } else if rate > 0.0 && old <= 0.0 {
+                let members = self.groups[g].members.clone();
+                for m in members {
+                    self.start_server_flow(m, g as u32);
+                }
+            }
+            self.refresh_group_event(g as u32);
+        }
+        self.engine.schedule(now + tick_s, Event::Tick);
+    }
+
+    /// A group whose rate fell to zero drops its flows: their blocks go back
+    /// to the leechers' wants, so peers may serve them, and the partial data
+    /// counts as waste.
+    pub(super) fn preempt_group(&mut self, g: u32) {
+        let now = self.now();
+        let drained = self.groups[g as usize].share.drain(now);
+        let receivers: Vec<PeerId> = self.cut_flows(drained).iter().map(|f| f.receiver).collect();
+        for r in receivers {
+            self.refill(r, None);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Peer requests: which block a leecher asks for, from which holder, and
+//! how waiting leechers are offered a holder's free slot.
+
+use rand::RngExt;
+
+use super::choice::excluding;
+use super::state::{PeerId, PeerState, unrequested};
+use super::world::{SOURCE_ATTEMPTS, Sim};
+
+impl Sim<'_> {
+    /// A leecher lost or finished an incoming flow: let the server group `g`
+    /// (whose block it wants, if any) push again, then its peer requests.
+    /// Under a download cap a freed incoming slot may be what any of its
+    /// groups was waiting for, so all are offered it.
+    pub(super) fn refill(&mut self, p: PeerId, g: Option<u32>) {
+        if self.max_incoming != u32::MAX {
+            let image = self.peers[p as usize].image as usize;
+            for g in self.groups_of_image(image) {
+                self.start_server_flow(p, g);
+            }
+        } else if let Some(g) = g {
+            self.start_server_flow(p, g);
+        }
+        self.fill_downloads(p);
+    }
+
+    /// Keep up to `max_downloads` peer requests in flight for leecher `p`,
+    /// rarest (or random, sequential) block first, from a holder with a free
+    /// upload slot. A leecher that finds none waits in `starved` until a
+    /// holder offers it a block.
+    pub(super) fn fill_downloads(&mut self, p: PeerId) {
+        let max_downloads = self.setup.peers.max_downloads;
+        let mut excluded: Vec<u32> = Vec::new();
+        loop {
+            let peer = &self.peers[p as usize];
+            if peer.state != PeerState::Leecher {
+                self.starved.remove(&p);
+                return;
+            }
+            if peer.peer_downloads >= max_downloads || peer.incoming >= self.max_incoming {
+                self.starved.remove(&p);
+                return;
+            }
+            let candidates = unrequested(&self.space, peer);
+            let key = self
+                .picker
+                .pick(&self.count, excluding(candidates, &excluded), true);
+            let Some(key) = key else {
+                // Nothing a present peer holds: wait, unless nothing is left to ask for.
+                if self.needs_unrequested(p) {
+                    self.starved.insert(p);
+                } else {
+                    self.starved.remove(&p);
+                }
+                return;
+            };
+            match self.free_holder(key, p) {
+                Some(h) => self.start_peer_flow(p, h, key),
+                None => {
+                    excluded.push(key);
+                    if excluded.len() >= SOURCE_ATTEMPTS {
+                        self.starved.insert(p);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn needs_unrequested(&self, p: PeerId) -> bool {
+        unrequested(&self.space, &self.peers[p as usize]).any(|(_, bits)| bits != 0)
+    }
+
+    /// A present holder of `key` with a free upload slot, searched from a
+    /// random position; departed holders are dropped from the list on the way.
+    pub(super) fn free_holder(&mut self, key: u32, asker: PeerId) -> Option<PeerId> {
+        let slots = self.setup.peers.upload_slots as usize;
+        let list = &mut self.holders[key as usize];
+        if list.is_empty() {
+            return None;
+        }
+        let mut i = self.picker.rng.random_range(0..list.len());
+        let mut checked = 0;
+        while checked < list.len() {
+            if i >= list.len() {
+                i = 0;
+            }
+            let h = list[i];
+            let peer = &self.peers[h as usize];
+            if peer.state == PeerState::Gone {
+                list.swap_remove(i);
+                continue;
+            }
+            if h != asker && peer.upload_mbps > 0.0 && peer.uploads.len() < slots {
+                return Some(h);
+            }
+            i += 1;
+            checked += 1;
+        }
+        None
+    }
+
+    /// Holder `h` has a free slot or a new block: serve waiting leechers
+    /// their rarest block among those `h` holds.
+    pub(super) fn offer(&mut self, h: PeerId) {
+        let slots = self.setup.peers.upload_slots as usize;
+        let max_downloads = self.setup.peers.max_downloads;
+        {
+            let holder = &self.peers[h as usize];
+            if holder.state == PeerState::Gone
+                || holder.upload_mbps <= 0.0
+                || holder.uploads.len() >= slots
+                || self.starved.is_empty()
+            {
+                return;
+            }
+        }
+        let mut waiting = std::mem::take(&mut self.scratch);
+        waiting.clear();
+        waiting.extend(self.starved.iter().copied());
+        for &l in &waiting {
+            if self.peers[h as usize].uploads.len() >= slots {
+                break;
+            }
+            if l == h {
+                continue;
+            }
+            loop {
+                let leecher = &self.peers[l as usize];
+                if leecher.peer_downloads >= max_downloads || leecher.incoming >= self.max_incoming
+                {
+                    self.starved.remove(&l);
+                    break;
+                }
+                if self.peers[h as usize].uploads.len() >= slots {
+                    break;
+                }
+                let holder = &self.peers[h as usize];
+                let image = leecher.image as usize;
+                let candidates = self.space.image_words[image].iter().map(|&w| {
+                    let w = w as usize;
+                    (
+                        w,
+                        self.space.image_mask[image][w]
+                            & holder.have[w]
+                            & !leecher.have[w]
+                            & !leecher.pending[w],
+                    )
+                });
+                match self.picker.pick(&self.count, candidates, false) {
+                    Some(key) => self.start_peer_flow(l, h, key),
+                    None => break,
+                }
+            }
+        }
+        self.scratch = waiting;
+    }
+}

@@ -1,0 +1,185 @@
+//! The block space of a swarm model (the model's section on swarms): every
+//! block a peer can hold is a *key*, and a peer's holdings are a bitset of
+//! keys.
+//!
+//! Both swarm models run on one mechanism. In the `cross` model there is a
+//! key per block of each unique chunk, so peers of any image holding a chunk
+//! can serve it; in the `isolated` model every image gets private copies of
+//! its chunks, so a chunk shared by two images is two separate swarms and
+//! peers only help peers of their own image.
+
+use crate::input::config::SwarmModel;
+use crate::input::content::Content;
+
+/// The block space of a swarm model: which keys exist and who holds what.
+pub(super) struct Space {
+    /// First key of each swarm chunk.
+    pub(super) chunk_first: Vec<u32>,
+    /// Blocks per swarm chunk.
+    pub(super) chunk_blocks: Vec<u32>,
+    /// Block size per swarm chunk (Mb).
+    pub(super) chunk_block_mb: Vec<f64>,
+    /// Label per swarm chunk.
+    pub(super) chunk_label: Vec<String>,
+    /// The swarm chunk of each key.
+    pub(super) key_chunk: Vec<u32>,
+    /// Bitset words per peer.
+    pub(super) words: usize,
+    /// Per image: the bitset of its keys.
+    pub(super) image_mask: Vec<Vec<u64>>,
+    /// Per image: indices of the non-zero words of its mask.
+    pub(super) image_words: Vec<Vec<u32>>,
+    /// Per image: its swarm chunks in image order.
+    pub(super) image_chunks: Vec<Vec<u32>>,
+    /// Per image: the position of each swarm chunk in the image (or u32::MAX).
+    pub(super) chunk_pos: Vec<Vec<u32>>,
+    /// Per image: blocks in the image.
+    pub(super) image_blocks: Vec<u32>,
+}
+
+impl Space {
+    pub(super) fn new(content: &Content, model: SwarmModel) -> Space {
+        // (content chunk, label) per swarm chunk, and each image's swarm chunks.
+        let (swarm_chunks, image_chunks): (Vec<(usize, String)>, Vec<Vec<u32>>) = match model {
+            SwarmModel::Cross => (
+                content
+                    .chunks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, c.id.clone()))
+                    .collect(),
+                content
+                    .images
+                    .iter()
+                    .map(|im| im.chunks.iter().map(|&c| c as u32).collect())
+                    .collect(),
+            ),
+            SwarmModel::Isolated => {
+                let mut chunks = Vec::new();
+                let mut per_image = Vec::new();
+                for im in &content.images {
+                    let mine = im
+                        .chunks
+                        .iter()
+                        .map(|&c| {
+                            chunks.push((c, format!("{}/{}", im.name, content.chunks[c].id)));
+                            (chunks.len() - 1) as u32
+                        })
+                        .collect();
+                    per_image.push(mine);
+                }
+                (chunks, per_image)
+            }
+        };
+        let mut chunk_first = Vec::new();
+        let mut key_chunk = Vec::new();
+        for (sc, &(c, _)) in swarm_chunks.iter().enumerate() {
+            chunk_first.push(key_chunk.len() as u32);
+            key_chunk.extend(std::iter::repeat_n(
+                sc as u32,
+                content.chunks[c].blocks as usize,
+            ));
+        }
+        let words = key_chunk.len().div_ceil(64);
+        let mut image_mask = Vec::new();
+        let mut image_words = Vec::new();
+        let mut chunk_pos = Vec::new();
+        let mut image_blocks = Vec::new();
+        for chunks in &image_chunks {
+            let mut mask = vec![0u64; words];
+            let mut pos = vec![u32::MAX; swarm_chunks.len()];
+            let mut blocks = 0;
+            for (p, &sc) in chunks.iter().enumerate() {
+                pos[sc as usize] = p as u32;
+                let first = chunk_first[sc as usize];
+                let n = content.chunks[swarm_chunks[sc as usize].0].blocks;
+                for k in first..first + n {
+                    mask[k as usize / 64] |= 1 << (k % 64);
+                }
+                blocks += n;
+            }
+            image_words.push(
+                (0..words as u32)
+                    .filter(|&w| mask[w as usize] != 0)
+                    .collect(),
+            );
+            image_mask.push(mask);
+            chunk_pos.push(pos);
+            image_blocks.push(blocks);
+        }
+        Space {
+            chunk_blocks: swarm_chunks
+                .iter()
+                .map(|&(c, _)| content.chunks[c].blocks)
+                .collect(),
+            chunk_block_mb: swarm_chunks
+                .iter()
+                .map(|&(c, _)| content.chunks[c].block_mb)
+                .collect(),
+            chunk_label: swarm_chunks.into_iter().map(|(_, l)| l).collect(),
+            chunk_first,
+            key_chunk,
+            words,
+            image_mask,
+            image_words,
+            image_chunks,
+            chunk_pos,
+            image_blocks,
+        }
+    }
+
+    /// The words of image `image`'s key mask, as `(word index, bits)`.
+    pub(super) fn image_keys(&self, image: usize) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.image_words[image]
+            .iter()
+            .map(move |&w| (w as usize, self.image_mask[image][w as usize]))
+    }
+
+    pub(super) fn block_mb(&self, key: u32) -> f64 {
+        self.chunk_block_mb[self.key_chunk[key as usize] as usize]
+    }
+}
+
+/// Bits of word `w` that fall in keys `[first, end)`.
+pub(super) fn range_mask(w: usize, first: u32, end: u32) -> u64 {
+    let lo = (w * 64) as u32;
+    let hi = lo + 64;
+    let from = first.max(lo) - lo;
+    let to = end.min(hi).saturating_sub(lo);
+    if to <= from {
+        return 0;
+    }
+    let width = to - from;
+    let ones = if width == 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    ones << from
+}
+
+/// The keys of candidate words `(word index, bits)`, in increasing order.
+pub(super) fn keys(candidates: impl Iterator<Item = (usize, u64)>) -> impl Iterator<Item = u32> {
+    candidates.flat_map(|(w, mut bits)| {
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let key = (w * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                key
+            })
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    pub(super) fn range_mask_covers_exactly_the_range() {
+        assert_eq!(range_mask(0, 0, 64), u64::MAX);
+        assert_eq!(range_mask(0, 2, 4), 0b1100);
+        assert_eq!(range_mask(1, 60, 70), 0b11_1111);
+        assert_eq!(range_mask(2, 60, 70), 0);
+    }
+}

@@ -1,0 +1,95 @@
+//! The simulation's state: peers, flows, server groups, and the events that
+//! move them.
+
+use super::engine::EventId;
+use super::space::Space;
+use super::transfer::{FairShare, FlowId};
+
+/// Index of a peer (a VM's host, or a preheated seeder).
+pub(super) type PeerId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PeerState {
+    Leecher,
+    Seeder,
+    Gone,
+}
+
+pub(super) struct Peer {
+    pub(super) image: u32,
+    pub(super) upload_mbps: f64,
+    pub(super) state: PeerState,
+    pub(super) have: Vec<u64>,
+    /// Blocks in flight to this peer (never requested twice).
+    pub(super) pending: Vec<u64>,
+    /// Blocks lacking, in flight included.
+    pub(super) missing: u32,
+    /// Blocks lacking per chunk of the image (image order).
+    pub(super) chunk_missing: Vec<u32>,
+    /// Block requests in flight to peers.
+    pub(super) peer_downloads: u32,
+    /// All incoming flows, peer and server.
+    pub(super) incoming: u32,
+    pub(super) uploads: FairShare,
+    pub(super) upload_event: Option<EventId>,
+    /// (group, flow) of the server flows in flight to this peer.
+    pub(super) server_flows: Vec<(u32, FlowId)>,
+    /// Request index, `None` for a preheated seeder.
+    pub(super) vm: Option<usize>,
+    pub(super) lifetime_s: f64,
+    pub(super) joined_s: f64,
+    pub(super) completed_s: f64,
+    /// Mb uploaded while a leecher.
+    pub(super) sent_as_leecher_mb: f64,
+    /// Whether it counts in the statistics (a VM arriving after the warm-up).
+    pub(super) counted: bool,
+    pub(super) from_server_mb: f64,
+    pub(super) from_peers_mb: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Source {
+    Peer(PeerId),
+    Server(u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Flow {
+    pub(super) receiver: PeerId,
+    pub(super) source: Source,
+    pub(super) key: u32,
+    pub(super) size_mb: f64,
+}
+
+pub(super) struct Group {
+    pub(super) share: FairShare,
+    pub(super) event: Option<EventId>,
+    /// Leechers that still lack data of the group.
+    pub(super) members: Vec<PeerId>,
+    pub(super) seeders: usize,
+    pub(super) remaining_mb: f64,
+    /// Mb peers delivered into the group since the last tick.
+    pub(super) peer_mb_since_tick: f64,
+    pub(super) popularity: f64,
+    pub(super) sent_mb_at_tick: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Event {
+    Arrival(usize),
+    Tick,
+    PeerUpload(PeerId),
+    ServerGroup(u32),
+    Departure(PeerId),
+}
+
+/// The blocks of a leecher's image it neither holds nor has requested, as
+/// candidate words `(word index, bits)`.
+pub(super) fn unrequested<'s>(
+    space: &'s Space,
+    peer: &'s Peer,
+) -> impl Iterator<Item = (usize, u64)> + 's {
+    space
+        .image_keys(peer.image as usize)
+        .map(|(w, bits)| (w, bits & !peer.have[w] & !peer.pending[w]))
+}

@@ -1,0 +1,245 @@
+//! The simulation: its state, the event loop, and the end of a run.
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+
+use std::collections::BTreeSet;
+
+use crate::input::config::Grouping;
+use crate::input::seed::stream_seed;
+use crate::policy::{AllocationRule, build_rule};
+
+use super::choice::Picker;
+use super::engine::{Engine, EventId};
+use super::metrics::{RunCounters, TickRecord, VmRecord};
+use super::space::Space;
+use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
+use super::transfer::{FairShare, FlowId};
+use super::{RunOutput, RunSetup};
+
+/// Attempts a leecher makes at finding a free source for its rarest blocks
+/// before it waits to be offered one.
+pub(super) const SOURCE_ATTEMPTS: usize = 4;
+
+pub(super) struct Sim<'a> {
+    pub(super) setup: RunSetup<'a>,
+    pub(super) space: Space,
+    pub(super) engine: Engine<Event>,
+    pub(super) picker: Picker,
+    pub(super) rule: Box<dyn AllocationRule>,
+    pub(super) peers: Vec<Peer>,
+    pub(super) flows: Vec<Flow>,
+    pub(super) free_flows: Vec<FlowId>,
+    /// Present holders per key.
+    pub(super) count: Vec<u32>,
+    /// Holders per key; departed peers are dropped lazily.
+    pub(super) holders: Vec<Vec<PeerId>>,
+    pub(super) groups: Vec<Group>,
+    /// Leechers with a free download slot that found no source.
+    pub(super) starved: BTreeSet<PeerId>,
+    pub(super) max_incoming: u32,
+    pub(super) completed: usize,
+    pub(super) vms: Vec<Option<VmRecord>>,
+    pub(super) ticks: Vec<TickRecord>,
+    pub(super) counters: RunCounters,
+    pub(super) peer_mb_by_chunk: Vec<f64>,
+    pub(super) scratch: Vec<PeerId>,
+}
+
+impl<'a> Sim<'a> {
+    pub(super) fn new(setup: RunSetup<'a>) -> Sim<'a> {
+        let space = Space::new(setup.content, setup.policy.swarms);
+        let k = setup.content.images.len();
+        let popularity = &setup.workload.popularity;
+        let (n_groups, group_pop): (usize, Vec<f64>) = match setup.policy.groups {
+            Grouping::Image => (k, popularity.clone()),
+            Grouping::Chunk => {
+                let mut pop = vec![0.0; space.chunk_first.len()];
+                for (i, chunks) in space.image_chunks.iter().enumerate() {
+                    for &c in chunks {
+                        pop[c as usize] += popularity[i];
+                    }
+                }
+                (pop.len(), pop)
+            }
+        };
+        let groups = (0..n_groups)
+            .map(|g| Group {
+                share: FairShare::new(0.0),
+                event: None,
+                members: Vec::new(),
+                seeders: 0,
+                remaining_mb: 0.0,
+                peer_mb_since_tick: 0.0,
+                popularity: group_pop[g],
+                sent_mb_at_tick: 0.0,
+            })
+            .collect();
+        let rule = build_rule(setup.policy, setup.subgradient);
+        // A download cap is approximated by a cap on concurrent incoming
+        // flows: as many as fit at the rate of one busy upload slot.
+        let max_incoming = match setup.peers.download_cap_mbps {
+            Some(d) => {
+                let slot_mbps = setup.peers.upload_mbps / setup.peers.upload_slots as f64;
+                if slot_mbps > 0.0 {
+                    ((d / slot_mbps).floor() as u32).max(1)
+                } else {
+                    u32::MAX
+                }
+            }
+            None => u32::MAX,
+        };
+        let n_keys = space.key_chunk.len();
+        Sim {
+            engine: Engine::new(),
+            picker: Picker {
+                order: setup.peers.piece_selection,
+                rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, 3)),
+                ties: Vec::new(),
+            },
+            rule,
+            peers: Vec::new(),
+            flows: Vec::new(),
+            free_flows: Vec::new(),
+            count: vec![0; n_keys],
+            holders: vec![Vec::new(); n_keys],
+            groups,
+            starved: BTreeSet::new(),
+            max_incoming,
+            completed: 0,
+            vms: vec![None; setup.workload.requests.len()],
+            ticks: Vec::new(),
+            counters: RunCounters::default(),
+            peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
+            scratch: Vec::new(),
+            space,
+            setup,
+        }
+    }
+
+    pub(super) fn now(&self) -> f64 {
+        self.engine.now_s()
+    }
+
+    /// Process events until every VM has completed; `Err` when a guard of
+    /// `[limits]` stops the run first.
+    pub(super) fn run(&mut self, on_vm_done: &mut dyn FnMut()) -> Result<(), String> {
+        for s in &self.setup.workload.initial_seeders {
+            let id = self.add_peer(s.image, s.upload_mbps, None, f64::INFINITY);
+            self.become_holder_of_all(id);
+        }
+        for (i, r) in self.setup.workload.requests.iter().enumerate() {
+            self.engine.schedule(r.arrival_s, Event::Arrival(i));
+        }
+        self.engine.schedule(0.0, Event::Tick);
+        let total = self.setup.workload.requests.len();
+        while self.completed < total {
+            let Some((_, event)) = self.engine.pop() else {
+                break;
+            };
+            let before = self.completed;
+            match event {
+                Event::Arrival(i) => self.on_arrival(i),
+                Event::Tick => self.on_tick(),
+                Event::PeerUpload(p) => self.on_peer_upload(p),
+                Event::ServerGroup(g) => self.on_server_group(g),
+                Event::Departure(p) => self.on_departure(p),
+            }
+            for _ in before..self.completed {
+                on_vm_done();
+            }
+            let limits = self.setup.limits;
+            if limits
+                .max_events
+                .is_some_and(|m| self.engine.processed() >= m)
+            {
+                return Err(format!(
+                    "{} events processed at t = {:.1} s with {} of {total} VMs complete (limits.max_events, --max-events)",
+                    self.engine.processed(),
+                    self.now(),
+                    self.completed
+                ));
+            }
+            if limits.max_sim_time_s.is_some_and(|m| self.now() > m) {
+                return Err(format!(
+                    "simulated time passed {} s with {} of {total} VMs complete (limits.max_sim_time_s, --max-sim-time)",
+                    self.now(),
+                    self.completed
+                ));
+            }
+        }
+        self.counters.events = self.engine.processed();
+        Ok(())
+    }
+
+    pub(super) fn finish(mut self) -> RunOutput {
+        let end = self.now();
+        self.counters.makespan_s = end;
+        for g in &mut self.groups {
+            g.share.advance(end);
+            self.counters.server_sent_mb += g.share.sent_mb();
+        }
+        for p in 0..self.peers.len() {
+            if self.peers[p].state != PeerState::Gone {
+                self.account_peer_upload(p as PeerId, end);
+            }
+        }
+        let group_labels = match self.setup.policy.groups {
+            Grouping::Image => self
+                .setup
+                .content
+                .images
+                .iter()
+                .map(|im| im.name.clone())
+                .collect(),
+            Grouping::Chunk => self.space.chunk_label.clone(),
+        };
+        RunOutput {
+            vms: self.vms.into_iter().flatten().collect(),
+            ticks: self.ticks,
+            counters: self.counters,
+            group_labels,
+            peer_mb_by_chunk: self.peer_mb_by_chunk,
+        }
+    }
+
+    pub(super) fn refresh_peer_event(&mut self, p: PeerId) {
+        let next = self.peers[p as usize]
+            .uploads
+            .next_completion()
+            .map(|(_, t)| t);
+        let slot = &mut self.peers[p as usize].upload_event;
+        refresh(&mut self.engine, slot, next, Event::PeerUpload(p));
+    }
+
+    pub(super) fn refresh_group_event(&mut self, g: u32) {
+        let next = self.groups[g as usize]
+            .share
+            .next_completion()
+            .map(|(_, t)| t);
+        let slot = &mut self.groups[g as usize].event;
+        refresh(&mut self.engine, slot, next, Event::ServerGroup(g));
+    }
+}
+
+/// Point `slot` at an event for `next` (or cancel it when `None`).
+pub(super) fn refresh(
+    engine: &mut Engine<Event>,
+    slot: &mut Option<EventId>,
+    next: Option<f64>,
+    event: Event,
+) {
+    match (next, *slot) {
+        (Some(t), Some(id)) => {
+            if !engine.reschedule(id, t) {
+                *slot = Some(engine.schedule(t, event));
+            }
+        }
+        (Some(t), None) => *slot = Some(engine.schedule(t, event)),
+        (None, Some(id)) => {
+            engine.cancel(id);
+            *slot = None;
+        }
+        (None, None) => {}
+    }
+}
