@@ -210,34 +210,41 @@ fn an_injected_invariant_violation_is_an_error() {
     };
     let out = simulate(setup, &mut || {}).expect("a correct run passes its checks");
     let requests = scenario.workload.requests.len();
-    assert!(check_invariants(&out, requests, &config.server).is_ok());
+    assert!(check_invariants(&out, requests, &config.peers, &config.server).is_ok());
 
     // Each injected fault is caught.
     let mut lost = out.clone();
     lost.vms.pop();
     assert!(
-        check_invariants(&lost, requests, &config.server)
+        check_invariants(&lost, requests, &config.peers, &config.server)
             .unwrap_err()
             .contains("VMs completed")
     );
     let mut twice = out.clone();
     twice.counters.duplicate_deliveries = 1;
     assert!(
-        check_invariants(&twice, requests, &config.server)
+        check_invariants(&twice, requests, &config.peers, &config.server)
             .unwrap_err()
             .contains("twice")
     );
     let mut leak = out.clone();
     leak.counters.received_mb -= 4.0;
     assert!(
-        check_invariants(&leak, requests, &config.server)
+        check_invariants(&leak, requests, &config.peers, &config.server)
             .unwrap_err()
             .contains("Mb sent")
+    );
+    let mut crowded = out.clone();
+    crowded.counters.max_uploads_per_peer = config.peers.upload_slots + 1;
+    assert!(
+        check_invariants(&crowded, requests, &config.peers, &config.server)
+            .unwrap_err()
+            .contains("upload_slots")
     );
     let mut greedy = out.clone();
     greedy.counters.max_peer_utilisation = 1.01;
     assert!(
-        check_invariants(&greedy, requests, &config.server)
+        check_invariants(&greedy, requests, &config.peers, &config.server)
             .unwrap_err()
             .contains("upload capacity")
     );
@@ -249,7 +256,7 @@ fn an_injected_invariant_violation_is_an_error() {
         .expect("the server sent something");
     t.server_sent_mb += 1e3;
     assert!(
-        check_invariants(&over, requests, &config.server)
+        check_invariants(&over, requests, &config.peers, &config.server)
             .unwrap_err()
             .contains("above its")
     );

@@ -57,7 +57,10 @@ struct SummaryRow<'a> {
     peer_sent_mb: f64,
     received_mb: f64,
     waste_mb: f64,
+    flows_cut: u64,
+    endgame_switches: u64,
     duplicate_deliveries: u64,
+    max_uploads_per_peer: u32,
     max_peer_utilisation: f64,
 }
 
@@ -260,7 +263,10 @@ fn summary_csv(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io
             peer_sent_mb: c.peer_sent_mb,
             received_mb: c.received_mb,
             waste_mb: c.waste_mb,
+            flows_cut: c.flows_cut,
+            endgame_switches: c.endgame_switches,
             duplicate_deliveries: c.duplicate_deliveries,
+            max_uploads_per_peer: c.max_uploads_per_peer,
             max_peer_utilisation: c.max_peer_utilisation,
             leecher_efficiency: c.leecher_efficiency(),
             seeder_efficiency: c.seeder_efficiency(),

@@ -262,6 +262,33 @@ pub enum PieceSelection {
     Sequential,
 }
 
+/// How a leecher picks the source of a block among its holders (the model's
+/// section on transfers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceChoice {
+    /// The holder with the fewest active uploads among those with a free
+    /// slot, random tie-break (sampled among `source_samples` holders when
+    /// there are more).
+    LeastLoaded,
+    /// The first holder with a free slot found from a random position: the
+    /// simulator's early rule, kept only for comparison (it piles flows on
+    /// some holders while others idle).
+    FirstFree,
+}
+
+/// What a leecher does with its server blocks in flight once it has nothing
+/// left to request from peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Endgame {
+    /// Move each to a free holder that would deliver it sooner, cancelling
+    /// the server flow (its partial data is waste).
+    Switch,
+    /// Keep them with the server, however slow (for comparison).
+    Off,
+}
+
 /// `[peers]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -279,6 +306,13 @@ pub struct PeersConfig {
     pub upload_slots: u32,
     /// `rarest`, `random` or `sequential`.
     pub piece_selection: PieceSelection,
+    /// `least-loaded` or `first-free`.
+    pub source_choice: SourceChoice,
+    /// Holders a `least-loaded` choice samples when a block has more; with
+    /// fewer, it looks at all of them.
+    pub source_samples: u32,
+    /// `switch` or `off`.
+    pub endgame: Endgame,
 }
 
 impl Default for PeersConfig {
@@ -290,9 +324,16 @@ impl Default for PeersConfig {
             max_downloads: 4,
             upload_slots: 4,
             piece_selection: PieceSelection::Rarest,
+            source_choice: SourceChoice::LeastLoaded,
+            source_samples: DEFAULT_SOURCE_SAMPLES,
+            endgame: Endgame::Switch,
         }
     }
 }
+
+/// Default of `peers.source_samples`: with 8 samples, a request lands on a
+/// busy holder only when all 8 are busy (under 0.1% when 40% are busy).
+pub const DEFAULT_SOURCE_SAMPLES: u32 = 8;
 
 /// `[server]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -830,6 +871,12 @@ impl Config {
             return Err(err(
                 "peers.upload_slots",
                 "must be at least 1 (got 0)".into(),
+            ));
+        }
+        if !(1..=1024).contains(&p.source_samples) {
+            return Err(err(
+                "peers.source_samples",
+                format!("must be in 1..=1024 (got {})", p.source_samples),
             ));
         }
 

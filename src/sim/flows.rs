@@ -16,6 +16,7 @@ impl Sim<'_> {
             .map(|(f, left_mb)| {
                 let flow = self.flows[f as usize];
                 self.counters.waste_mb += flow.size_mb - left_mb;
+                self.counters.flows_cut += 1;
                 self.release_flow(f);
                 let r = &mut self.peers[flow.receiver as usize];
                 r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
@@ -59,7 +60,10 @@ impl Sim<'_> {
         r.peer_downloads += 1;
         r.incoming += 1;
         let now = self.now();
-        self.peers[sender as usize].uploads.add(now, f, size_mb);
+        let uploads = &mut self.peers[sender as usize].uploads;
+        uploads.add(now, f, size_mb);
+        self.counters.max_uploads_per_peer =
+            self.counters.max_uploads_per_peer.max(uploads.len() as u32);
         self.refresh_peer_event(sender);
     }
 

@@ -1,16 +1,18 @@
 //! The end-of-run checks every run must pass.
 
-use crate::input::config::ServerConfig;
+use crate::input::config::{PeersConfig, ServerConfig};
 
 use super::RunOutput;
 
 /// The cheap invariants every run must satisfy (MODEL.md section 4): every
 /// VM completes; no block reaches a leecher twice; every Mb sent is received
-/// or counted as waste; no peer sends above its upload; at every tick the
+/// or counted as waste; no peer sends above its upload or serves more than
+/// `upload_slots` blocks at once; at every tick the
 /// allocation stays within `u_s` and no group sent more than its rate.
 pub fn check_invariants(
     out: &RunOutput,
     requests: usize,
+    peers: &PeersConfig,
     server: &ServerConfig,
 ) -> Result<(), String> {
     let c = &out.counters;
@@ -28,6 +30,12 @@ pub fn check_invariants(
         return Err(format!(
             "{sent} Mb sent but {} received and {} wasted",
             c.received_mb, c.waste_mb
+        ));
+    }
+    if c.max_uploads_per_peer > peers.upload_slots {
+        return Err(format!(
+            "a peer had {} uploads at once, above upload_slots = {}",
+            c.max_uploads_per_peer, peers.upload_slots
         ));
     }
     if c.max_peer_utilisation > 1.0 + 1e-9 {

@@ -80,6 +80,13 @@ pub struct RunCounters {
     /// Mb sent but lost: partial blocks cut off by a departing seeder or by
     /// a server group whose rate fell to zero.
     pub waste_mb: f64,
+    /// Flows cut off before delivery (departures, preemptions, end-game
+    /// switches); their partial data is in `waste_mb`.
+    pub flows_cut: u64,
+    /// Server blocks in flight the end game moved to a peer.
+    pub endgame_switches: u64,
+    /// Most uploads any peer had at once (never above `upload_slots`).
+    pub max_uploads_per_peer: u32,
     /// Blocks a leecher received that it already held (must be 0).
     pub duplicate_deliveries: u64,
     /// Largest `sent / (u_j * time present)` over peers (must be <= 1).

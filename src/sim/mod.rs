@@ -6,13 +6,15 @@
 //! One concept a file: [`engine`] (events), [`transfer`] (processor
 //! sharing), `space` (the block space and bitsets), `choice` (block choice),
 //! `state` (peers, flows, groups), `world` (the simulation and its event
-//! loop), `peers`, `flows`, `sources` (peer requests), `server` (the
+//! loop), `peers`, `flows`, `sources` (peer requests), `holders` (source choice), `endgame`, `server` (the
 //! server's groups and ticks), [`invariants`] (end-of-run checks).
 
 mod choice;
+mod endgame;
 pub mod engine;
 mod error;
 mod flows;
+mod holders;
 pub mod invariants;
 pub mod metrics;
 mod peers;
@@ -89,12 +91,16 @@ pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> Result<RunOutp
     }
     let mut out = sim.finish();
     out.counters.wall_s = started.elapsed().as_secs_f64();
-    check_invariants(&out, setup.workload.requests.len(), setup.server).map_err(|message| {
-        RunError::Invariant {
-            policy: setup.policy.name.clone(),
-            seed: setup.seed,
-            message,
-        }
+    check_invariants(
+        &out,
+        setup.workload.requests.len(),
+        setup.peers,
+        setup.server,
+    )
+    .map_err(|message| RunError::Invariant {
+        policy: setup.policy.name.clone(),
+        seed: setup.seed,
+        message,
     })?;
     Ok(out)
 }

@@ -145,8 +145,17 @@ impl Sim<'_> {
                 });
             }
         }
-        for g in 0..self.groups.len() {
-            let rate = allocation.rates_mbps[g];
+        self.apply_rates(&allocation.rates_mbps);
+        self.engine.schedule(now + tick_s, Event::Tick);
+    }
+
+    /// Set each group's new rate. A group whose rate fell to zero drops its
+    /// flows; one whose rate fell lets its waiting leechers look again for a
+    /// faster peer (the end game); one that gets a rate again pushes to its
+    /// members.
+    fn apply_rates(&mut self, rates_mbps: &[f64]) {
+        let now = self.now();
+        for (g, &rate) in rates_mbps.iter().enumerate() {
             let old = self.groups[g].share.capacity_mbps();
             self.groups[g].share.set_capacity(now, rate);
             self.groups[g].peer_mb_since_tick = 0.0;
@@ -157,10 +166,19 @@ impl Sim<'_> {
                 for m in members {
                     self.start_server_flow(m, g as u32);
                 }
+            } else if rate < old {
+                let waiting: Vec<PeerId> = self.groups[g]
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|m| self.starved.contains(m))
+                    .collect();
+                for m in waiting {
+                    self.fill_downloads(m);
+                }
             }
             self.refresh_group_event(g as u32);
         }
-        self.engine.schedule(now + tick_s, Event::Tick);
     }
 
     /// A group whose rate fell to zero drops its flows: their blocks go back

@@ -1,9 +1,10 @@
 //! Peer requests: which block a leecher asks for, from which holder, and
 //! how waiting leechers are offered a holder's free slot.
 
-use rand::RngExt;
+use crate::input::config::SourceChoice;
 
 use super::choice::excluding;
+use super::holders::Choice;
 use super::state::{PeerId, PeerState, unrequested};
 use super::world::{SOURCE_ATTEMPTS, Sim};
 
@@ -46,15 +47,20 @@ impl Sim<'_> {
                 .picker
                 .pick(&self.count, excluding(candidates, &excluded), true);
             let Some(key) = key else {
-                // Nothing a present peer holds: wait, unless nothing is left to ask for.
-                if self.needs_unrequested(p) {
+                // Nothing left to request from peers: the end game may move a
+                // server block to a peer; otherwise wait, unless nothing is
+                // left that a holder could ever give.
+                if self.endgame_switch(p, None) {
+                    continue;
+                }
+                if self.needs_unrequested(p) || self.endgame_pending(p) {
                     self.starved.insert(p);
                 } else {
                     self.starved.remove(&p);
                 }
                 return;
             };
-            match self.free_holder(key, p) {
+            match self.choose_source(key, p) {
                 Some(h) => self.start_peer_flow(p, h, key),
                 None => {
                     excluded.push(key);
@@ -71,33 +77,21 @@ impl Sim<'_> {
         unrequested(&self.space, &self.peers[p as usize]).any(|(_, bits)| bits != 0)
     }
 
-    /// A present holder of `key` with a free upload slot, searched from a
-    /// random position; departed holders are dropped from the list on the way.
-    pub(super) fn free_holder(&mut self, key: u32, asker: PeerId) -> Option<PeerId> {
-        let slots = self.setup.peers.upload_slots as usize;
+    /// The source of a request for `key` by `asker`, by the configured
+    /// choice (see `holders`).
+    pub(super) fn choose_source(&mut self, key: u32, asker: PeerId) -> Option<PeerId> {
+        let peers = &self.setup.peers;
+        let choice = Choice {
+            peers: &self.peers,
+            asker,
+            slots: peers.upload_slots as usize,
+            samples: peers.source_samples as usize,
+        };
         let list = &mut self.holders[key as usize];
-        if list.is_empty() {
-            return None;
+        match peers.source_choice {
+            SourceChoice::LeastLoaded => choice.least_loaded(list, &mut self.source_rng),
+            SourceChoice::FirstFree => choice.first_free(list, &mut self.source_rng),
         }
-        let mut i = self.picker.rng.random_range(0..list.len());
-        let mut checked = 0;
-        while checked < list.len() {
-            if i >= list.len() {
-                i = 0;
-            }
-            let h = list[i];
-            let peer = &self.peers[h as usize];
-            if peer.state == PeerState::Gone {
-                list.swap_remove(i);
-                continue;
-            }
-            if h != asker && peer.upload_mbps > 0.0 && peer.uploads.len() < slots {
-                return Some(h);
-            }
-            i += 1;
-            checked += 1;
-        }
-        None
     }
 
     /// Holder `h` has a free slot or a new block: serve waiting leechers
@@ -149,7 +143,11 @@ impl Sim<'_> {
                 });
                 match self.picker.pick(&self.count, candidates, false) {
                     Some(key) => self.start_peer_flow(l, h, key),
-                    None => break,
+                    None => {
+                        if !self.endgame_switch(l, Some(h)) {
+                            break;
+                        }
+                    }
                 }
             }
         }

@@ -120,6 +120,14 @@ impl FairShare {
         Some((tag.0 - self.virtual_mb).max(0.0))
     }
 
+    /// Mb flow `flow` still lacks at `now_s` (`None` if it is not active).
+    pub fn remaining_mb(&self, now_s: f64, flow: FlowId) -> Option<f64> {
+        let Reverse((tag, _)) = self.flows.get_priority(&flow)?;
+        let dt = (now_s - self.updated_s).max(0.0);
+        let done = self.virtual_mb + dt * self.rate_per_flow_mbps();
+        Some((tag.0 - done).max(0.0))
+    }
+
     /// The flow that finishes first, with the time it does (`None` when idle
     /// or when the capacity is zero).
     pub fn next_completion(&self) -> Option<(FlowId, f64)> {

@@ -21,11 +21,19 @@ use super::{RunOutput, RunSetup};
 /// before it waits to be offered one.
 pub(super) const SOURCE_ATTEMPTS: usize = 4;
 
+/// Random streams of a run, derived from its seed (the scenario's content
+/// and workload use streams 1 and 2).
+const PICKER_STREAM: u64 = 3;
+const SOURCE_STREAM: u64 = 4;
+
 pub(super) struct Sim<'a> {
     pub(super) setup: RunSetup<'a>,
     pub(super) space: Space,
     pub(super) engine: Engine<Event>,
     pub(super) picker: Picker,
+    /// Draws of source choice, a stream of its own so that block choice's
+    /// draws do not shift with it.
+    pub(super) source_rng: Xoshiro256PlusPlus,
     pub(super) rule: Box<dyn AllocationRule>,
     pub(super) peers: Vec<Peer>,
     pub(super) flows: Vec<Flow>,
@@ -94,9 +102,10 @@ impl<'a> Sim<'a> {
             engine: Engine::new(),
             picker: Picker {
                 order: setup.peers.piece_selection,
-                rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, 3)),
+                rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, PICKER_STREAM)),
                 ties: Vec::new(),
             },
+            source_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, SOURCE_STREAM)),
             rule,
             peers: Vec::new(),
             flows: Vec::new(),

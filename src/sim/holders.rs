@@ -1,0 +1,166 @@
+//! Source choice: which holder of a block serves a request (the model's
+//! section on transfers). The least-loaded holder with a free upload slot,
+//! so that with enough idle holders a leecher's peer download rate reaches
+//! `max_downloads x u_c`; not the first free holder found, which piles
+//! flows on some holders while others idle.
+//!
+//! Holder lists keep departed peers until a choice meets them (lazy
+//! removal), so a departure costs nothing per key.
+
+use rand::RngExt;
+use rand::rngs::Xoshiro256PlusPlus;
+
+use super::state::{Peer, PeerId, PeerState};
+
+/// Extra holders a sampled choice probes, per sample, when every sampled
+/// holder is busy: a cheap second look before the leecher waits to be
+/// offered a slot.
+const PROBE_PER_SAMPLE: usize = 8;
+
+/// What a source choice needs besides the holder list.
+pub(super) struct Choice<'a> {
+    pub(super) peers: &'a [Peer],
+    /// The leecher asking (never its own source).
+    pub(super) asker: PeerId,
+    /// `upload_slots`.
+    pub(super) slots: usize,
+    /// `source_samples`.
+    pub(super) samples: usize,
+}
+
+impl Choice<'_> {
+    /// Uploads in progress at `h`, or `None` when it cannot serve now.
+    fn load(&self, h: PeerId) -> Option<usize> {
+        let peer = &self.peers[h as usize];
+        let uploads = peer.uploads.len();
+        (h != self.asker && peer.upload_mbps > 0.0 && uploads < self.slots).then_some(uploads)
+    }
+
+    /// The least-loaded holder with a free slot, random tie-break. Lists of
+    /// at most `samples` holders are searched whole (an exact minimum);
+    /// longer ones through `samples` uniform draws (power of d choices), and
+    /// when all drawn holders are busy, through a probe of the next
+    /// `PROBE_PER_SAMPLE x samples` holders from a random position.
+    pub(super) fn least_loaded(
+        &self,
+        list: &mut Vec<PeerId>,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Option<PeerId> {
+        if list.len() <= self.samples {
+            return self.exact(list, rng);
+        }
+        let mut best: Option<(usize, PeerId)> = None;
+        for _ in 0..self.samples {
+            if list.is_empty() {
+                return None;
+            }
+            let i = rng.random_range(0..list.len());
+            let h = list[i];
+            if self.peers[h as usize].state == PeerState::Gone {
+                list.swap_remove(i);
+                continue;
+            }
+            // Draws come in random order, so the first least-loaded one
+            // drawn is uniform among the tied holders drawn.
+            if let Some(load) = self.load(h)
+                && best.is_none_or(|(b, _)| load < b)
+            {
+                best = Some((load, h));
+            }
+        }
+        best.map(|(_, h)| h).or_else(|| self.probe(list, rng))
+    }
+
+    /// Every holder in `list`, least loaded first among those with a free
+    /// slot; ties broken uniformly (reservoir sampling over the tied ones).
+    fn exact(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+        let mut best: Option<(usize, PeerId)> = None;
+        let mut ties = 0u32;
+        let mut i = 0;
+        while i < list.len() {
+            let h = list[i];
+            if self.peers[h as usize].state == PeerState::Gone {
+                list.swap_remove(i);
+                continue;
+            }
+            i += 1;
+            let Some(load) = self.load(h) else {
+                continue;
+            };
+            match best {
+                Some((b, _)) if load > b => {}
+                Some((b, _)) if load == b => {
+                    ties += 1;
+                    if rng.random_range(0..ties) == 0 {
+                        best = Some((load, h));
+                    }
+                }
+                _ => {
+                    best = Some((load, h));
+                    ties = 1;
+                }
+            }
+        }
+        best.map(|(_, h)| h)
+    }
+
+    /// The least-loaded free holder among a window of the list from a
+    /// random position.
+    fn probe(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+        let mut best: Option<(usize, PeerId)> = None;
+        let mut left = (PROBE_PER_SAMPLE * self.samples).min(list.len());
+        let mut i = if list.is_empty() {
+            return None;
+        } else {
+            rng.random_range(0..list.len())
+        };
+        while left > 0 && !list.is_empty() {
+            if i >= list.len() {
+                i = 0;
+            }
+            let h = list[i];
+            if self.peers[h as usize].state == PeerState::Gone {
+                list.swap_remove(i);
+                continue;
+            }
+            if let Some(load) = self.load(h)
+                && best.is_none_or(|(b, _)| load < b)
+            {
+                best = Some((load, h));
+            }
+            i += 1;
+            left -= 1;
+        }
+        best.map(|(_, h)| h)
+    }
+
+    /// The first holder with a free slot from a random position (the early
+    /// rule, `source_choice = "first-free"`).
+    pub(super) fn first_free(
+        &self,
+        list: &mut Vec<PeerId>,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Option<PeerId> {
+        if list.is_empty() {
+            return None;
+        }
+        let mut i = rng.random_range(0..list.len());
+        let mut checked = 0;
+        while checked < list.len() {
+            if i >= list.len() {
+                i = 0;
+            }
+            let h = list[i];
+            if self.peers[h as usize].state == PeerState::Gone {
+                list.swap_remove(i);
+                continue;
+            }
+            if self.load(h).is_some() {
+                return Some(h);
+            }
+            i += 1;
+            checked += 1;
+        }
+        None
+    }
+}
