@@ -1,70 +1,117 @@
-//! Block choice: rarest first (or random, sequential) among candidate keys,
-//! with uniform tie-breaks from the simulation's own random stream.
+//! Block choice: which blocks a request may ask for (the candidate words),
+//! and the choice among them, rarest first (or random, sequential) with
+//! uniform tie-breaks from the simulation's own random stream. The choice
+//! itself is the rarity index's ([`super::rarity`]); [`Picker`] here is
+//! its slow reference, a scan of every candidate key.
 
-use rand::RngExt;
-use rand::rngs::Xoshiro256PlusPlus;
+use super::space::range_mask;
+use super::state::PeerId;
+use super::world::Sim;
 
-use crate::input::config::PieceSelection;
+impl Sim<'_> {
+    /// Pick a block among `self.candidates` by the selection order; with
+    /// `need_holder`, only blocks some present peer holds.
+    pub(super) fn pick_block(&mut self, image: usize, need_holder: bool) -> Option<u32> {
+        self.rarity.pick(
+            self.order,
+            image,
+            &self.candidates,
+            need_holder,
+            &mut self.block_rng,
+        )
+    }
 
-use super::space::keys;
-
-/// Block choice: the selection order, the simulation's random stream, and a
-/// buffer for ties.
-pub(super) struct Picker {
-    pub(super) order: PieceSelection,
-    pub(super) rng: Xoshiro256PlusPlus,
-    pub(super) ties: Vec<u32>,
-}
-
-impl Picker {
-    /// Pick a key among candidate bits by the selection order. With
-    /// `need_holder`, keys nobody holds are skipped (peers cannot serve
-    /// them). Ties (and `random`) are broken uniformly with one draw among
-    /// the tied keys, collected in key order in one pass.
-    pub(super) fn pick(
-        &mut self,
-        count: &[u32],
-        candidates: impl Iterator<Item = (usize, u64)>,
-        need_holder: bool,
-    ) -> Option<u32> {
-        let held = |key: &u32| !need_holder || count[*key as usize] > 0;
-        self.ties.clear();
-        match self.order {
-            PieceSelection::Sequential => return keys(candidates).find(held),
-            PieceSelection::Random => self.ties.extend(keys(candidates).filter(held)),
-            PieceSelection::Rarest => {
-                let mut rarest = u32::MAX;
-                for key in keys(candidates).filter(held) {
-                    let c = count[key as usize];
-                    if c < rarest {
-                        rarest = c;
-                        self.ties.clear();
-                        self.ties.push(key);
-                    } else if c == rarest {
-                        self.ties.push(key);
-                    }
+    /// Candidates: the blocks of `p`'s image it neither holds nor has
+    /// requested, except `excluded`; with `holder`, only those it holds.
+    pub(super) fn set_candidates(&mut self, p: PeerId, holder: Option<PeerId>, excluded: &[u32]) {
+        self.candidates.clear();
+        let peer = &self.peers[p as usize];
+        let image = peer.image as usize;
+        for &w in &self.space.image_words[image] {
+            let w = w as usize;
+            let mut bits = self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w];
+            if let Some(h) = holder {
+                bits &= self.peers[h as usize].have[w];
+            }
+            for &k in excluded {
+                if k as usize / 64 == w {
+                    bits &= !(1u64 << (k % 64));
                 }
             }
+            if bits != 0 {
+                self.candidates.push((w, bits));
+            }
         }
-        if self.ties.is_empty() {
-            return None;
+    }
+
+    /// Candidates: the blocks of swarm chunk `chunk` that `p` neither holds
+    /// nor has requested.
+    pub(super) fn set_chunk_candidates(&mut self, p: PeerId, chunk: u32) {
+        self.candidates.clear();
+        let peer = &self.peers[p as usize];
+        let first = self.space.chunk_first[chunk as usize];
+        let end = first + self.space.chunk_blocks[chunk as usize];
+        for w in first as usize / 64..(end as usize).div_ceil(64) {
+            let bits = range_mask(w, first, end) & !peer.have[w] & !peer.pending[w];
+            if bits != 0 {
+                self.candidates.push((w, bits));
+            }
         }
-        let pick = self.rng.random_range(0..self.ties.len());
-        Some(self.ties[pick])
     }
 }
 
-/// Candidate words with the `excluded` keys' bits cleared.
-pub(super) fn excluding(
-    candidates: impl Iterator<Item = (usize, u64)>,
-    excluded: &[u32],
-) -> impl Iterator<Item = (usize, u64)> {
-    candidates.map(move |(w, mut bits)| {
-        for &k in excluded {
-            if k as usize / 64 == w {
-                bits &= !(1u64 << (k % 64));
+/// The slow reference of block choice, for tests of the rarity index.
+#[cfg(test)]
+pub(super) mod reference {
+    use rand::RngExt;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    use crate::input::config::PieceSelection;
+    use crate::sim::space::keys;
+
+    /// The slow reference of block choice: the selection order, a random
+    /// stream, and a buffer for ties.
+    pub(in crate::sim) struct Picker {
+        pub(in crate::sim) order: PieceSelection,
+        pub(in crate::sim) rng: Xoshiro256PlusPlus,
+        pub(in crate::sim) ties: Vec<u32>,
+    }
+
+    impl Picker {
+        /// Pick a key among candidate bits by the selection order. With
+        /// `need_holder`, keys nobody holds are skipped (peers cannot serve
+        /// them). Ties (and `random`) are broken uniformly with one draw among
+        /// the tied keys, collected in key order in one pass.
+        pub(in crate::sim) fn pick(
+            &mut self,
+            count: &[u32],
+            candidates: impl Iterator<Item = (usize, u64)>,
+            need_holder: bool,
+        ) -> Option<u32> {
+            let held = |key: &u32| !need_holder || count[*key as usize] > 0;
+            self.ties.clear();
+            match self.order {
+                PieceSelection::Sequential => return keys(candidates).find(held),
+                PieceSelection::Random => self.ties.extend(keys(candidates).filter(held)),
+                PieceSelection::Rarest => {
+                    let mut rarest = u32::MAX;
+                    for key in keys(candidates).filter(held) {
+                        let c = count[key as usize];
+                        if c < rarest {
+                            rarest = c;
+                            self.ties.clear();
+                            self.ties.push(key);
+                        } else if c == rarest {
+                            self.ties.push(key);
+                        }
+                    }
+                }
             }
+            if self.ties.is_empty() {
+                return None;
+            }
+            let pick = self.rng.random_range(0..self.ties.len());
+            Some(self.ties[pick])
         }
-        (w, bits)
-    })
+    }
 }

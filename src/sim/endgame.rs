@@ -24,7 +24,7 @@ impl Sim<'_> {
         let in_flight = self.peers[p as usize].server_flows.clone();
         for (g, f) in in_flight {
             let key = self.flows[f as usize].key;
-            if self.count[key as usize] == 0 {
+            if self.rarity.count(key) == 0 {
                 continue;
             }
             let h = match holder {
@@ -59,7 +59,7 @@ impl Sim<'_> {
             && self.peers[p as usize]
                 .server_flows
                 .iter()
-                .any(|&(_, f)| self.count[self.flows[f as usize].key as usize] > 0)
+                .any(|&(_, f)| self.rarity.count(self.flows[f as usize].key) > 0)
     }
 
     /// Whether holder `h` can serve `key` to `p` now.

@@ -119,7 +119,7 @@ impl Sim<'_> {
                 }
             }
         }
-        self.count[key as usize] += 1;
+        self.rarity.increment(key);
         self.holders[key as usize].push(r);
         self.counters.block_transfers += 1;
         self.counters.received_mb += flow.size_mb;

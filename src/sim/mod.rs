@@ -18,6 +18,7 @@ mod holders;
 pub mod invariants;
 pub mod metrics;
 mod peers;
+mod rarity;
 mod server;
 mod sources;
 mod space;

@@ -73,7 +73,7 @@ impl Sim<'_> {
         peer.chunk_missing.iter_mut().for_each(|m| *m = 0);
         peer.state = PeerState::Seeder;
         for key in keys(self.space.image_keys(image)) {
-            self.count[key as usize] += 1;
+            self.rarity.increment(key);
             self.holders[key as usize].push(p);
         }
         for g in self.groups_of_image(image) {
@@ -120,7 +120,7 @@ impl Sim<'_> {
             self.engine.cancel(e);
         }
         for key in keys(self.space.image_keys(image)) {
-            self.count[key as usize] -= 1;
+            self.rarity.decrement(key);
         }
         for g in self.groups_of_image(image) {
             self.groups[g as usize].seeders -= 1;

@@ -6,7 +6,7 @@ use crate::policy::{GroupState, Snapshot, water_fill};
 
 use super::metrics::TickRecord;
 use super::space::{keys, range_mask};
-use super::state::{Event, Flow, PeerId, PeerState, Source, unrequested};
+use super::state::{Event, Flow, PeerId, PeerState, Source};
 use super::world::Sim;
 
 impl Sim<'_> {
@@ -21,23 +21,12 @@ impl Sim<'_> {
         {
             return;
         }
-        let key = match self.setup.policy.groups {
-            Grouping::Image => {
-                let candidates = unrequested(&self.space, peer);
-                self.picker.pick(&self.count, candidates, false)
-            }
-            Grouping::Chunk => {
-                let first = self.space.chunk_first[g as usize];
-                let end = first + self.space.chunk_blocks[g as usize];
-                let candidates = (first as usize / 64..(end as usize).div_ceil(64)).map(|w| {
-                    (
-                        w,
-                        range_mask(w, first, end) & !peer.have[w] & !peer.pending[w],
-                    )
-                });
-                self.picker.pick(&self.count, candidates, false)
-            }
-        };
+        let image = peer.image as usize;
+        match self.setup.policy.groups {
+            Grouping::Image => self.set_candidates(p, None, &[]),
+            Grouping::Chunk => self.set_chunk_candidates(p, g),
+        }
+        let key = self.pick_block(image, false);
         let Some(key) = key else {
             return;
         };
@@ -78,10 +67,8 @@ impl Sim<'_> {
                     )
                 }
             };
-            total += keys(missing)
-                .filter(|&k| self.count[k as usize] == 0)
-                .map(|k| self.space.block_mb(k))
-                .sum::<f64>();
+            let unheld = missing.map(|(w, bits)| (w, bits & self.rarity.unheld_word(w)));
+            total += keys(unheld).map(|k| self.space.block_mb(k)).sum::<f64>();
         }
         total
     }

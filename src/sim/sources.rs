@@ -3,7 +3,6 @@
 
 use crate::input::config::SourceChoice;
 
-use super::choice::excluding;
 use super::holders::Choice;
 use super::state::{PeerId, PeerState, unrequested};
 use super::world::{SOURCE_ATTEMPTS, Sim};
@@ -42,10 +41,9 @@ impl Sim<'_> {
                 self.starved.remove(&p);
                 return;
             }
-            let candidates = unrequested(&self.space, peer);
-            let key = self
-                .picker
-                .pick(&self.count, excluding(candidates, &excluded), true);
+            let image = peer.image as usize;
+            self.set_candidates(p, None, &excluded);
+            let key = self.pick_block(image, true);
             let Some(key) = key else {
                 // Nothing left to request from peers: the end game may move a
                 // server block to a peer; otherwise wait, unless nothing is
@@ -129,19 +127,9 @@ impl Sim<'_> {
                 if self.peers[h as usize].uploads.len() >= slots {
                     break;
                 }
-                let holder = &self.peers[h as usize];
                 let image = leecher.image as usize;
-                let candidates = self.space.image_words[image].iter().map(|&w| {
-                    let w = w as usize;
-                    (
-                        w,
-                        self.space.image_mask[image][w]
-                            & holder.have[w]
-                            & !leecher.have[w]
-                            & !leecher.pending[w],
-                    )
-                });
-                match self.picker.pick(&self.count, candidates, false) {
+                self.set_candidates(l, Some(h), &[]);
+                match self.pick_block(image, false) {
                     Some(key) => self.start_peer_flow(l, h, key),
                     None => {
                         if !self.endgame_switch(l, Some(h)) {

@@ -5,13 +5,13 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use std::collections::BTreeSet;
 
-use crate::input::config::Grouping;
+use crate::input::config::{Grouping, PieceSelection};
 use crate::input::seed::stream_seed;
 use crate::policy::{AllocationRule, build_rule};
 
-use super::choice::Picker;
 use super::engine::{Engine, EventId};
 use super::metrics::{RunCounters, TickRecord, VmRecord};
+use super::rarity::Rarity;
 use super::space::Space;
 use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
 use super::transfer::{FairShare, FlowId};
@@ -30,7 +30,10 @@ pub(super) struct Sim<'a> {
     pub(super) setup: RunSetup<'a>,
     pub(super) space: Space,
     pub(super) engine: Engine<Event>,
-    pub(super) picker: Picker,
+    /// `peers.piece_selection`.
+    pub(super) order: PieceSelection,
+    /// Tie-breaks of block choice.
+    pub(super) block_rng: Xoshiro256PlusPlus,
     /// Draws of source choice, a stream of its own so that block choice's
     /// draws do not shift with it.
     pub(super) source_rng: Xoshiro256PlusPlus,
@@ -38,8 +41,8 @@ pub(super) struct Sim<'a> {
     pub(super) peers: Vec<Peer>,
     pub(super) flows: Vec<Flow>,
     pub(super) free_flows: Vec<FlowId>,
-    /// Present holders per key.
-    pub(super) count: Vec<u32>,
+    /// Present holders per key, bucketed by rarity level.
+    pub(super) rarity: Rarity,
     /// Holders per key; departed peers are dropped lazily.
     pub(super) holders: Vec<Vec<PeerId>>,
     pub(super) groups: Vec<Group>,
@@ -52,6 +55,8 @@ pub(super) struct Sim<'a> {
     pub(super) counters: RunCounters,
     pub(super) peer_mb_by_chunk: Vec<f64>,
     pub(super) scratch: Vec<PeerId>,
+    /// Candidate words of a block choice, reused.
+    pub(super) candidates: Vec<(usize, u64)>,
 }
 
 impl<'a> Sim<'a> {
@@ -100,17 +105,14 @@ impl<'a> Sim<'a> {
         let n_keys = space.key_chunk.len();
         Sim {
             engine: Engine::new(),
-            picker: Picker {
-                order: setup.peers.piece_selection,
-                rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, PICKER_STREAM)),
-                ties: Vec::new(),
-            },
+            order: setup.peers.piece_selection,
+            block_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, PICKER_STREAM)),
             source_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, SOURCE_STREAM)),
             rule,
             peers: Vec::new(),
             flows: Vec::new(),
             free_flows: Vec::new(),
-            count: vec![0; n_keys],
+            rarity: Rarity::new(&space),
             holders: vec![Vec::new(); n_keys],
             groups,
             starved: BTreeSet::new(),
@@ -121,6 +123,7 @@ impl<'a> Sim<'a> {
             counters: RunCounters::default(),
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
             scratch: Vec::new(),
+            candidates: Vec::new(),
             space,
             setup,
         }

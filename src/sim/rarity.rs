@@ -1,0 +1,290 @@
+//! Rarest-first block choice without rescanning a leecher's missing blocks
+//! (the fast model; `choice::reference::Picker` is its slow reference, and a
+//! property test checks that both pick the same key from the same draws).
+//!
+//! Keys are bucketed by their holder count: one bitset of the whole block
+//! space per *rarity level* (count). A holder arriving or leaving moves a
+//! key to the next level up or down in O(1). Each image keeps how many of
+//! its keys sit at each level, and a bitmap of the levels where it has any,
+//! so a query visits only the levels its image occupies, from the rarest
+//! up, and at each ANDs the level with the leecher's candidate words (a
+//! handful of words, fewer as the download proceeds) until one is non-empty.
+//! Ties are broken with one draw among the tied keys in key order, exactly
+//! as the reference does.
+
+use rand::RngExt;
+use rand::rngs::Xoshiro256PlusPlus;
+
+use crate::input::config::PieceSelection;
+
+use super::space::Space;
+
+/// Holder counts per key, bucketed by level.
+pub(super) struct Rarity {
+    /// Words of the block space's bitsets.
+    words: usize,
+    /// Present holders per key.
+    count: Vec<u32>,
+    /// Level `c`'s bitset is `levels[c * words .. (c + 1) * words]`.
+    levels: Vec<u64>,
+    /// Per swarm chunk (the chunk of a key): the images that hold it.
+    chunk_images: Vec<Vec<u32>>,
+    /// The swarm chunk of each key.
+    key_chunk: Vec<u32>,
+    /// Per image and level: the image's keys at that level.
+    image_population: Vec<Vec<u32>>,
+    /// Per image: bitmap of the levels where the image has keys.
+    image_levels: Vec<Vec<u64>>,
+}
+
+impl Rarity {
+    /// Every key at level 0 (no holder).
+    pub(super) fn new(space: &Space) -> Rarity {
+        let words = space.words;
+        let n_keys = space.key_chunk.len();
+        let mut levels = vec![0u64; words];
+        for k in 0..n_keys {
+            levels[k / 64] |= 1 << (k % 64);
+        }
+        let mut chunk_images = vec![Vec::new(); space.chunk_first.len()];
+        for (i, chunks) in space.image_chunks.iter().enumerate() {
+            for &c in chunks {
+                chunk_images[c as usize].push(i as u32);
+            }
+        }
+        let image_population = space.image_blocks.iter().map(|&n| vec![n]).collect();
+        let image_levels = space
+            .image_blocks
+            .iter()
+            .map(|&n| vec![u64::from(n > 0)])
+            .collect();
+        Rarity {
+            words,
+            count: vec![0; n_keys],
+            levels,
+            chunk_images,
+            key_chunk: space.key_chunk.clone(),
+            image_population,
+            image_levels,
+        }
+    }
+
+    /// Present holders of `key`.
+    pub(super) fn count(&self, key: u32) -> u32 {
+        self.count[key as usize]
+    }
+
+    /// The holder counts of every key, for the reference picker.
+    #[cfg(test)]
+    pub(super) fn counts(&self) -> &[u32] {
+        &self.count
+    }
+
+    /// Keys nobody holds, as the words of a bitset of the block space.
+    pub(super) fn unheld_word(&self, w: usize) -> u64 {
+        self.levels[w]
+    }
+
+    /// A holder of `key` arrived.
+    pub(super) fn increment(&mut self, key: u32) {
+        let c = self.count[key as usize];
+        self.relevel(key, c, c + 1);
+    }
+
+    /// A holder of `key` left.
+    pub(super) fn decrement(&mut self, key: u32) {
+        let c = self.count[key as usize];
+        debug_assert!(c > 0, "a key's count went below zero");
+        self.relevel(key, c, c.saturating_sub(1));
+    }
+
+    fn relevel(&mut self, key: u32, from: u32, to: u32) {
+        let (from, to) = (from as usize, to as usize);
+        self.count[key as usize] = to as u32;
+        if (to + 1) * self.words > self.levels.len() {
+            self.levels.resize((to + 1) * self.words, 0);
+        }
+        let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
+        self.levels[from * self.words + w] &= !bit;
+        self.levels[to * self.words + w] |= bit;
+        let chunk = self.key_chunk[key as usize] as usize;
+        for &i in &self.chunk_images[chunk] {
+            let population = &mut self.image_population[i as usize];
+            let bitmap = &mut self.image_levels[i as usize];
+            if population.len() <= to {
+                population.resize(to + 1, 0);
+                bitmap.resize(to / 64 + 1, 0);
+            }
+            population[from] -= 1;
+            if population[from] == 0 {
+                bitmap[from / 64] &= !(1 << (from % 64));
+            }
+            population[to] += 1;
+            bitmap[to / 64] |= 1 << (to % 64);
+        }
+    }
+
+    /// The first level at or above `level` where `image` has keys.
+    fn next_level(&self, image: usize, level: usize) -> Option<usize> {
+        let bitmap = &self.image_levels[image];
+        let mut w = level / 64;
+        if w >= bitmap.len() {
+            return None;
+        }
+        let mut bits = bitmap[w] & (u64::MAX << (level % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            if w >= bitmap.len() {
+                return None;
+            }
+            bits = bitmap[w];
+        }
+    }
+
+    /// Pick a key of `image` among `candidates` (non-zero words `(word
+    /// index, bits)`, in increasing word order) by the selection order; with
+    /// `need_holder`, keys nobody holds are skipped. Same result and draws as
+    /// the reference `choice::reference::Picker::pick`.
+    pub(super) fn pick(
+        &self,
+        order: PieceSelection,
+        image: usize,
+        candidates: &[(usize, u64)],
+        need_holder: bool,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Option<u32> {
+        let held = |w: usize, bits: u64| {
+            if need_holder {
+                bits & !self.levels[w]
+            } else {
+                bits
+            }
+        };
+        match order {
+            PieceSelection::Sequential => candidates.iter().find_map(|&(w, bits)| {
+                let b = held(w, bits);
+                (b != 0).then(|| (w * 64) as u32 + b.trailing_zeros())
+            }),
+            PieceSelection::Random => draw(candidates.iter().map(|&(w, b)| (w, held(w, b))), rng),
+            PieceSelection::Rarest => {
+                let mut level = self.next_level(image, usize::from(need_holder))?;
+                loop {
+                    let at = &self.levels[level * self.words..(level + 1) * self.words];
+                    let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
+                    if let Some(key) = draw(tied, rng) {
+                        return Some(key);
+                    }
+                    level = self.next_level(image, level + 1)?;
+                }
+            }
+        }
+    }
+}
+
+/// One uniform draw among the keys of candidate words, in key order; none
+/// (and no draw) when there are none.
+fn draw(
+    candidates: impl Iterator<Item = (usize, u64)> + Clone,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Option<u32> {
+    let total: usize = candidates
+        .clone()
+        .map(|(_, b)| b.count_ones() as usize)
+        .sum();
+    if total == 0 {
+        return None;
+    }
+    let mut r = rng.random_range(0..total);
+    for (w, mut bits) in candidates {
+        let n = bits.count_ones() as usize;
+        if r >= n {
+            r -= n;
+            continue;
+        }
+        for _ in 0..r {
+            bits &= bits - 1;
+        }
+        return Some((w * 64) as u32 + bits.trailing_zeros());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+
+    use super::super::choice::reference::Picker;
+    use super::*;
+    use crate::input::config::{ContentConfig, ContentKind, SwarmModel};
+    use crate::input::content::Content;
+
+    fn space(model: SwarmModel, seed: u64) -> Space {
+        let config = ContentConfig {
+            kind: ContentKind::Pool,
+            images: 3,
+            chunks_per_image: 4,
+            blocks_per_chunk: 40,
+            common_ratio: 0.5,
+            ..ContentConfig::default()
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let content = Content::generate(&config, &mut rng).expect("valid content");
+        Space::new(&content, model)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The index and the reference scan pick the same key with the same
+        /// draws, for every order, after any sequence of count changes.
+        #[test]
+        fn index_agrees_with_the_reference_scan(
+            seed in 0u64..1000,
+            isolated in any::<bool>(),
+            changes in prop::collection::vec((0u32..10_000, any::<bool>()), 0..400),
+            masks in prop::collection::vec(any::<u64>(), 1..8),
+        ) {
+            let model = if isolated { SwarmModel::Isolated } else { SwarmModel::Cross };
+            let space = space(model, seed);
+            let mut rarity = Rarity::new(&space);
+            let n_keys = space.key_chunk.len() as u32;
+            for (k, up) in changes {
+                let key = k % n_keys;
+                if up || rarity.count(key) == 0 {
+                    rarity.increment(key);
+                } else {
+                    rarity.decrement(key);
+                }
+            }
+            for image in 0..space.image_chunks.len() {
+                let candidates: Vec<(usize, u64)> = space
+                    .image_keys(image)
+                    .enumerate()
+                    .map(|(i, (w, bits))| (w, bits & masks[i % masks.len()]))
+                    .filter(|&(_, b)| b != 0)
+                    .collect();
+                for order in [PieceSelection::Rarest, PieceSelection::Random, PieceSelection::Sequential] {
+                    for need_holder in [false, true] {
+                        let mut reference = Picker {
+                            order,
+                            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+                            ties: Vec::new(),
+                        };
+                        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                        let slow = reference.pick(
+                            rarity.counts(),
+                            candidates.iter().copied(),
+                            need_holder,
+                        );
+                        let fast = rarity.pick(order, image, &candidates, need_holder, &mut rng);
+                        prop_assert_eq!(slow, fast);
+                        prop_assert_eq!(reference.rng, rng, "different draws");
+                    }
+                }
+            }
+        }
+    }
+}
