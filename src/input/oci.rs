@@ -191,7 +191,9 @@ pub fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Layer>, ConfigError
         return Err(field_error(
             path,
             "config",
-            "missing or not an object; an image manifest has a `config` descriptor".into(),
+            "missing or not an object; allowed: the config blob's descriptor, an object (it is \
+             not a layer and is skipped, but an image manifest has one)"
+                .into(),
         ));
     }
     let layers = match top.get("layers") {
@@ -210,7 +212,7 @@ pub fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Layer>, ConfigError
             return Err(field_error(
                 path,
                 "layers",
-                "missing; an image manifest lists its layers in `layers`".into(),
+                "missing; allowed: an array of layer descriptors".into(),
             ));
         }
     };
@@ -218,7 +220,7 @@ pub fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Layer>, ConfigError
         return Err(field_error(
             path,
             "layers",
-            "is empty; an image needs at least one layer".into(),
+            "is empty; allowed: at least one layer descriptor (an image needs a layer)".into(),
         ));
     }
     layers
@@ -424,8 +426,8 @@ impl Chunks {
                 path,
                 &field,
                 format!(
-                    "is {} bytes, {blocks} blocks of {block} bytes; a chunk has at most {} \
-                     blocks: use a larger --block-mb",
+                    "is {} bytes: {blocks} blocks at {block} bytes per block; a chunk has at \
+                     most {} blocks: use a larger --block-mb",
                     layer.size,
                     u32::MAX
                 ),
