@@ -65,6 +65,30 @@ struct OutputArgs {
     quiet: bool,
 }
 
+/// What `vmswarm import` reads.
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Container image manifests (OCI image manifest, Docker v2 schema 2),
+    /// one image per file, into a `manifest` content file: one chunk per
+    /// layer digest, so shared layers are shared chunks.
+    Oci {
+        /// Image manifests (JSON), one per image; image 1 (the most popular
+        /// under Zipf) first. Each image is named after its file's stem.
+        #[arg(required = true, value_name = "MANIFEST.json")]
+        manifests: Vec<PathBuf>,
+        /// The content file to write (TOML).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Block size in Mb (10^6 bits; 4 Mb = 500,000 bytes); a layer is
+        /// its size over this, rounded up, and at least one block.
+        #[arg(long, value_name = "MB", default_value_t = vmswarm::input::oci::DEFAULT_BLOCK_MB)]
+        block_mb: f64,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run every policy of a TOML experiment config on one workload.
@@ -109,6 +133,9 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Import content from other formats: `vmswarm import oci MANIFEST.json...`.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Every policy under Zipf and uniform popularity: means, CIs, paired
     /// differences to the best.
     Compare {
@@ -203,6 +230,18 @@ fn dispatch(command: Command) -> Result<(), Error> {
         })
         .map(drop),
         Command::Merge { dirs, out, quiet } => commands::merge(&dirs, out, quiet).map(drop),
+        Command::Import(ImportCommand::Oci {
+            manifests,
+            out,
+            block_mb,
+            quiet,
+        }) => commands::import_oci(&commands::ImportOciOptions {
+            manifests,
+            out,
+            block_mb,
+            quiet,
+        })
+        .map(drop),
         Command::Compare {
             config,
             config_args,

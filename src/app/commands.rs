@@ -466,3 +466,54 @@ pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
     }
     Ok(out)
 }
+
+/// Options of `vmswarm import oci`.
+#[derive(Debug, Clone)]
+pub struct ImportOciOptions {
+    /// Image manifests (JSON), one image each, image 1 first.
+    pub manifests: Vec<PathBuf>,
+    /// The content file to write.
+    pub out: PathBuf,
+    /// Block size (Mb).
+    pub block_mb: f64,
+    /// Print nothing but errors.
+    pub quiet: bool,
+}
+
+/// `vmswarm import oci`: turn container image manifests into a `manifest`
+/// content file (see [`crate::input::oci`]), written under a temporary name
+/// and renamed, so a failure leaves no file behind. Returns its path.
+pub fn import_oci(opts: &ImportOciOptions) -> Result<PathBuf, Error> {
+    let bad_out = |message: &str| OutputError {
+        path: opts.out.clone(),
+        message: message.into(),
+    };
+    let name = match opts.out.file_name() {
+        Some(name) if !opts.out.is_dir() => name.to_string_lossy().into_owned(),
+        _ => return Err(bad_out("is a directory; --out takes the file to write").into()),
+    };
+    let dir = match opts.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    crate::app::output::check_output_dir(dir)?;
+    let import = crate::input::oci::import(&opts.manifests, opts.block_mb)?;
+    crate::app::output::write_files(dir, &[(name, import.toml.into_bytes())])?;
+    if !opts.quiet {
+        for note in &import.notes {
+            eprintln!("note: {note}");
+        }
+        println!(
+            "{} images, {} chunks ({} shared by several images), {:.1} MB of distinct layers \
+             ({:.1} MB image by image), blocks of {} Mb; wrote {}",
+            import.images,
+            import.chunks,
+            import.shared_chunks,
+            import.unique_bytes as f64 / 1e6,
+            import.total_bytes as f64 / 1e6,
+            opts.block_mb,
+            opts.out.display()
+        );
+    }
+    Ok(opts.out.clone())
+}
