@@ -104,21 +104,61 @@ fn figures_quick_writes_six_csvs_and_svgs_without_nan() {
     ] {
         for panel in ["a", "b"] {
             let csv = fs::read_to_string(out.join(format!("{fig}{panel}.csv"))).unwrap();
-            assert_eq!(
-                csv.lines().next().unwrap(),
-                format!("{x},policy,mean_s,ci_low_s,ci_high_s,replications")
-            );
-            // x values x 5 policies (the four and cross-opt-exact).
-            assert_eq!(csv.lines().count(), 1 + rows * 5, "{fig}{panel}");
+            let lines: Vec<&str> = csv.lines().collect();
+            if fig == "fig6" {
+                // Per-image means, as before: no metric column.
+                assert_eq!(
+                    lines[0],
+                    format!("{x},policy,mean_s,ci_low_s,ci_high_s,replications")
+                );
+                // images x 5 policies (the four and cross-opt-exact).
+                assert_eq!(lines.len(), 1 + rows * 5, "{fig}{panel}");
+            } else {
+                assert_eq!(
+                    lines[0],
+                    format!("{x},policy,metric,mean_s,ci_low_s,ci_high_s,replications")
+                );
+                // x values x 5 policies x both metrics.
+                assert_eq!(lines.len(), 1 + rows * 5 * 2, "{fig}{panel}");
+                for metric in ["mean_vm_s", "mean_image_s"] {
+                    let n = lines
+                        .iter()
+                        .filter(|l| l.split(',').nth(2) == Some(metric))
+                        .count();
+                    assert_eq!(n, rows * 5, "{fig}{panel}: {metric}");
+                }
+            }
             assert!(!csv.contains("NaN"), "{fig}{panel}.csv has NaN");
             assert!(
-                csv.lines().skip(1).all(|l| l.ends_with(",2")),
+                lines.iter().skip(1).all(|l| l.ends_with(",2")),
                 "quick mode runs 2 replications"
             );
             let svg = fs::read_to_string(out.join(format!("{fig}{panel}.svg"))).unwrap();
             assert!(svg.starts_with("<svg") && svg.contains("cross-opt-exact"));
+            if fig != "fig6" {
+                // The default metric is the mean over VM downloads.
+                assert!(svg.contains("mean download time over VMs"), "{fig}{panel}");
+            }
         }
     }
+}
+
+#[test]
+fn a_bad_figure_metric_is_one_line_naming_the_option_and_the_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_vmswarm"))
+        .args(["figures", "--quick", "--metric", "p95_s", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for part in ["--metric", "`p95_s`", "mean_vm_s", "mean_image_s"] {
+        assert!(stderr.contains(part), "{part} missing: {stderr}");
+    }
+    assert!(!out.exists(), "nothing is written");
 }
 
 #[test]
