@@ -291,7 +291,8 @@ pub struct FiguresOptions {
     pub metric: crate::experiments::figures::Metric,
 }
 
-/// `vmswarm figures`: regenerate the paper's Figures 5-7 as CSV and SVG.
+/// `vmswarm figures`: regenerate the paper's Figures 5-7 as CSV and SVG, and
+/// judge the paper's claims on them (`claims.csv`, `claims.md`).
 pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
     let started = std::time::Instant::now();
     let out = opts.out.clone().unwrap_or_else(|| {
@@ -320,6 +321,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut transfers = 0;
+    let mut judged = crate::experiments::claims::Inputs::default();
     for (spec, config) in specs.iter().zip(&configs) {
         let t0 = std::time::Instant::now();
         let bar = job_bar(0, opts.quiet);
@@ -334,6 +336,13 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
         })?;
         crate::app::output::write_files(&out, &files)?;
         transfers += result.block_transfers();
+        // Keep only what the claims need, not every run of every figure.
+        let figure = crate::experiments::claims::Figure::from_result(&result, opts.metric);
+        match spec.number {
+            5 => judged.fig5 = Some(figure),
+            6 => judged.fig6 = Some(figure),
+            _ => judged.fig7 = Some(figure),
+        }
         if !opts.quiet {
             println!(
                 "Fig. {}: {} runs, {} block transfers, {:.1} s",
@@ -353,6 +362,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             );
         }
     }
+    write_claims(&out, &judged, opts)?;
     if !opts.quiet {
         println!(
             "all figures: {transfers} block transfers in {:.1} s; wrote {}",
@@ -361,6 +371,37 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
         );
     }
     Ok(out)
+}
+
+/// Judge the paper's claims on the figures that ran and write `claims.csv`
+/// and `claims.md` beside the figures (together, all or nothing).
+fn write_claims(
+    out: &Path,
+    inputs: &crate::experiments::claims::Inputs,
+    opts: &FiguresOptions,
+) -> Result<(), Error> {
+    use crate::experiments::claims::{Report, files, judge};
+    let claims = judge(inputs);
+    let report = Report {
+        quick: opts.quick,
+        metric: opts.metric,
+    };
+    let files = files(&claims, &report).map_err(|message| OutputError {
+        path: out.to_path_buf(),
+        message,
+    })?;
+    crate::app::output::write_files(out, &files)?;
+    if !opts.quiet {
+        let quick = if opts.quick { " (quick run)" } else { "" };
+        println!(
+            "the paper's claims{quick}, judged on {}:",
+            opts.metric.name()
+        );
+        for c in &claims {
+            println!("  {:<4} {:<12} {}", c.id, c.verdict.name(), c.explanation);
+        }
+    }
+    Ok(())
 }
 
 /// Options of `vmswarm validate`.
