@@ -104,21 +104,149 @@ fn figures_quick_writes_six_csvs_and_svgs_without_nan() {
     ] {
         for panel in ["a", "b"] {
             let csv = fs::read_to_string(out.join(format!("{fig}{panel}.csv"))).unwrap();
-            assert_eq!(
-                csv.lines().next().unwrap(),
-                format!("{x},policy,mean_s,ci_low_s,ci_high_s,replications")
-            );
-            // x values x 5 policies (the four and cross-opt-exact).
-            assert_eq!(csv.lines().count(), 1 + rows * 5, "{fig}{panel}");
+            let lines: Vec<&str> = csv.lines().collect();
+            if fig == "fig6" {
+                // Per-image means, as before: no metric column.
+                assert_eq!(
+                    lines[0],
+                    format!("{x},policy,mean_s,ci_low_s,ci_high_s,replications")
+                );
+                // images x 5 policies (the four and cross-opt-exact).
+                assert_eq!(lines.len(), 1 + rows * 5, "{fig}{panel}");
+            } else {
+                assert_eq!(
+                    lines[0],
+                    format!("{x},policy,metric,mean_s,ci_low_s,ci_high_s,replications")
+                );
+                // x values x 5 policies x both metrics.
+                assert_eq!(lines.len(), 1 + rows * 5 * 2, "{fig}{panel}");
+                for metric in ["mean_vm_s", "mean_image_s"] {
+                    let n = lines
+                        .iter()
+                        .filter(|l| l.split(',').nth(2) == Some(metric))
+                        .count();
+                    assert_eq!(n, rows * 5, "{fig}{panel}: {metric}");
+                }
+            }
             assert!(!csv.contains("NaN"), "{fig}{panel}.csv has NaN");
             assert!(
-                csv.lines().skip(1).all(|l| l.ends_with(",2")),
+                lines.iter().skip(1).all(|l| l.ends_with(",2")),
                 "quick mode runs 2 replications"
             );
             let svg = fs::read_to_string(out.join(format!("{fig}{panel}.svg"))).unwrap();
             assert!(svg.starts_with("<svg") && svg.contains("cross-opt-exact"));
+            if fig != "fig6" {
+                // The default metric is the mean over VM downloads.
+                assert!(svg.contains("mean download time over VMs"), "{fig}{panel}");
+            }
         }
     }
+    let claims = claim_verdicts(&out);
+    assert_eq!(claims.len(), 11, "{claims:?}");
+    for (id, verdict) in &claims {
+        assert!(
+            ["holds", "fails", "inconclusive"].contains(&verdict.as_str()),
+            "{id}: {verdict}"
+        );
+    }
+    let md = fs::read_to_string(out.join("claims.md")).unwrap();
+    assert!(md.contains("Quick run"), "the report says it is quick");
+    for k in 1..=11 {
+        assert!(
+            md.contains(&format!("\n| C{k} |")),
+            "C{k} missing from claims.md"
+        );
+    }
+}
+
+/// `claims.csv`'s verdict per claim (the CSV has a row per comparison).
+fn claim_verdicts(out: &Path) -> std::collections::BTreeMap<String, String> {
+    claims_csv(out)
+        .iter()
+        .map(|r| (r[0].to_string(), r[2].to_string()))
+        .collect()
+}
+
+/// `claims.csv`'s records, its header checked.
+fn claims_csv(out: &Path) -> Vec<csv::StringRecord> {
+    let mut csv = csv::Reader::from_path(out.join("claims.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().take(7).collect::<Vec<_>>(),
+        [
+            "claim",
+            "figure",
+            "verdict",
+            "comparison",
+            "mean",
+            "ci_low",
+            "ci_high"
+        ]
+    );
+    csv.records().map(Result::unwrap).collect()
+}
+
+#[test]
+fn one_figure_judges_its_claims_and_marks_the_others_not_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(
+        dir.join("fig5.toml"),
+        small("workload.rate_per_s", "[0.5, 1.0]", ""),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_vmswarm"))
+        .args([
+            "figures",
+            "--quick",
+            "--fig",
+            "5",
+            "--metric",
+            "mean_image_s",
+        ])
+        .args(["--quiet", "--configs"])
+        .arg(dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = fs::read_to_string(out.join("fig5a.svg")).unwrap();
+    assert!(svg.contains("mean of per-image mean download times"));
+    let claims = claim_verdicts(&out);
+    assert_eq!(claims.len(), 11);
+    for (id, verdict) in &claims {
+        let judged = ["C1", "C2", "C3", "C4", "C5"].contains(&id.as_str());
+        assert_eq!(verdict != "not run", judged, "{id}: {verdict}");
+    }
+    // Figs. 5 and 7 are judged on the metric chosen, Fig. 6 on per-image means.
+    for r in claims_csv(&out) {
+        let metric = if r[1].starts_with('6') {
+            "image_k_mean_s"
+        } else {
+            "mean_image_s"
+        };
+        assert_eq!(&r[10], metric, "{r:?}");
+    }
+}
+
+#[test]
+fn a_bad_figure_metric_is_one_line_naming_the_option_and_the_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_vmswarm"))
+        .args(["figures", "--quick", "--metric", "p95_s", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for part in ["--metric", "`p95_s`", "mean_vm_s", "mean_image_s"] {
+        assert!(stderr.contains(part), "{part} missing: {stderr}");
+    }
+    assert!(!out.exists(), "nothing is written");
 }
 
 #[test]

@@ -287,9 +287,12 @@ pub struct FiguresOptions {
     pub config_dir: Option<PathBuf>,
     /// Print nothing but errors.
     pub quiet: bool,
+    /// The metric the SVGs of Figures 5 and 7 plot (their CSVs have both).
+    pub metric: crate::experiments::figures::Metric,
 }
 
-/// `vmswarm figures`: regenerate the paper's Figures 5-7 as CSV and SVG.
+/// `vmswarm figures`: regenerate the paper's Figures 5-7 as CSV and SVG, and
+/// judge the paper's claims on them (`claims.csv`, `claims.md`).
 pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
     let started = std::time::Instant::now();
     let out = opts.out.clone().unwrap_or_else(|| {
@@ -318,6 +321,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut transfers = 0;
+    let mut judged = crate::experiments::claims::Inputs::default();
     for (spec, config) in specs.iter().zip(&configs) {
         let t0 = std::time::Instant::now();
         let bar = job_bar(0, opts.quiet);
@@ -326,12 +330,19 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             spec.run(config, opts.quick, opts.extra, &bar)
         })?;
         bar.finish_and_clear();
-        let files = result.files().map_err(|message| OutputError {
+        let files = result.files(opts.metric).map_err(|message| OutputError {
             path: out.clone(),
             message,
         })?;
         crate::app::output::write_files(&out, &files)?;
         transfers += result.block_transfers();
+        // Keep only what the claims need, not every run of every figure.
+        let figure = crate::experiments::claims::Figure::from_result(&result, opts.metric);
+        match spec.number {
+            5 => judged.fig5 = Some(figure),
+            6 => judged.fig6 = Some(figure),
+            _ => judged.fig7 = Some(figure),
+        }
         if !opts.quiet {
             println!(
                 "Fig. {}: {} runs, {} block transfers, {:.1} s",
@@ -340,16 +351,18 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
                 result.block_transfers(),
                 t0.elapsed().as_secs_f64()
             );
+            // Fig. 6 is about per-image means; its headline is their mean.
+            let metric = match spec.x_key {
+                Some(_) => opts.metric.name(),
+                None => "mean_image_s",
+            };
             print!(
                 "{}",
-                crate::app::output::sweep_table(
-                    &result.sweep,
-                    &result.stats,
-                    crate::experiments::figures::METRIC
-                )
+                crate::app::output::sweep_table(&result.sweep, &result.stats, metric)
             );
         }
     }
+    write_claims(&out, &judged, opts)?;
     if !opts.quiet {
         println!(
             "all figures: {transfers} block transfers in {:.1} s; wrote {}",
@@ -358,6 +371,37 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
         );
     }
     Ok(out)
+}
+
+/// Judge the paper's claims on the figures that ran and write `claims.csv`
+/// and `claims.md` beside the figures (together, all or nothing).
+fn write_claims(
+    out: &Path,
+    inputs: &crate::experiments::claims::Inputs,
+    opts: &FiguresOptions,
+) -> Result<(), Error> {
+    use crate::experiments::claims::{Report, files, judge};
+    let claims = judge(inputs);
+    let report = Report {
+        quick: opts.quick,
+        metric: opts.metric,
+    };
+    let files = files(&claims, &report).map_err(|message| OutputError {
+        path: out.to_path_buf(),
+        message,
+    })?;
+    crate::app::output::write_files(out, &files)?;
+    if !opts.quiet {
+        let quick = if opts.quick { " (quick run)" } else { "" };
+        println!(
+            "the paper's claims{quick}, judged on {}:",
+            opts.metric.name()
+        );
+        for c in &claims {
+            println!("  {:<4} {:<12} {}", c.id, c.verdict.name(), c.explanation);
+        }
+    }
+    Ok(())
 }
 
 /// Options of `vmswarm validate`.
