@@ -3,13 +3,16 @@
 //! rescheduling. It knows nothing of VMs; the model decides what an event is.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::HashMap;
+use std::collections::BinaryHeap;
 
-use priority_queue::PriorityQueue;
-
-/// Handle of a pending event, for cancelling or rescheduling it.
+/// Handle of a pending event, for cancelling or rescheduling it: a slot of
+/// the engine's payload store and the generation of its occupant, so a
+/// handle to an event that fired never touches a later one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EventId(u64);
+pub struct EventId {
+    slot: u32,
+    generation: u32,
+}
 
 /// Order key: time first, then insertion sequence, so that events at the same
 /// time fire in the order they were scheduled (a total, deterministic order).
@@ -35,13 +38,29 @@ impl PartialOrd for Key {
     }
 }
 
+/// A payload slot: the event and the sequence number of its live heap entry.
+#[derive(Debug)]
+struct Slot<E> {
+    generation: u32,
+    seq: u64,
+    event: Option<E>,
+}
+
 /// The event queue and clock. `E` is the model's event type.
+///
+/// A binary heap of `(key, slot)` entries with lazy deletion: rescheduling
+/// pushes a new entry and cancelling empties the slot, and entries whose
+/// sequence number is no longer their slot's are skipped when they surface.
+/// This costs no hashing and no index bookkeeping per heap move, which an
+/// indexed priority queue pays on every operation.
 #[derive(Debug)]
 pub struct Engine<E> {
     now_s: f64,
     next_seq: u64,
-    queue: PriorityQueue<EventId, Reverse<Key>>,
-    payloads: HashMap<EventId, E>,
+    heap: BinaryHeap<Reverse<(Key, u32)>>,
+    slots: Vec<Slot<E>>,
+    free: Vec<u32>,
+    pending: usize,
     processed: u64,
 }
 
@@ -57,8 +76,10 @@ impl<E> Engine<E> {
         Engine {
             now_s: 0.0,
             next_seq: 0,
-            queue: PriorityQueue::new(),
-            payloads: HashMap::new(),
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            pending: 0,
             processed: 0,
         }
     }
@@ -75,47 +96,99 @@ impl<E> Engine<E> {
 
     /// Pending events.
     pub fn pending(&self) -> usize {
-        self.queue.len()
+        self.pending
     }
 
     /// Schedule `event` at `time_s` (never before now).
     pub fn schedule(&mut self, time_s: f64, event: E) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
-        let id = EventId(self.next_seq);
         let key = self.key(time_s);
-        self.queue.push(id, Reverse(key));
-        self.payloads.insert(id, event);
-        id
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    seq: 0,
+                    event: None,
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let s = &mut self.slots[slot as usize];
+        s.seq = key.seq;
+        s.event = Some(event);
+        self.heap.push(Reverse((key, slot)));
+        self.pending += 1;
+        EventId {
+            slot,
+            generation: s.generation,
+        }
+    }
+
+    /// The slot of a pending event, if `id` still names one.
+    fn live(&mut self, id: EventId) -> Option<&mut Slot<E>> {
+        let s = self.slots.get_mut(id.slot as usize)?;
+        (s.generation == id.generation && s.event.is_some()).then_some(s)
     }
 
     /// Move a pending event to `time_s`; it then orders as if newly scheduled.
     /// Returns false if the event is no longer pending.
     pub fn reschedule(&mut self, id: EventId, time_s: f64) -> bool {
+        if self.live(id).is_none() {
+            return false;
+        }
         let key = self.key(time_s);
-        self.queue.change_priority(&id, Reverse(key)).is_some()
+        self.slots[id.slot as usize].seq = key.seq;
+        self.heap.push(Reverse((key, id.slot)));
+        true
     }
 
     /// Cancel a pending event; returns it, or `None` if it already fired.
     pub fn cancel(&mut self, id: EventId) -> Option<E> {
-        self.queue.remove(&id)?;
-        self.payloads.remove(&id)
+        let event = self.live(id)?.event.take();
+        self.release(id.slot);
+        event
     }
 
     /// The time of the next event, if any.
-    pub fn peek_time_s(&self) -> Option<f64> {
-        self.queue.peek().map(|(_, Reverse(k))| k.time_s)
+    pub fn peek_time_s(&mut self) -> Option<f64> {
+        self.skip_stale();
+        self.heap.peek().map(|Reverse((k, _))| k.time_s)
     }
 
     /// Pop the next event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(EventId, E)> {
-        let (id, Reverse(key)) = self.queue.pop()?;
+        self.skip_stale();
+        let Reverse((key, slot)) = self.heap.pop()?;
         self.now_s = self.now_s.max(key.time_s);
         self.processed += 1;
-        let event = self
-            .payloads
-            .remove(&id)
-            .expect("every queued id has a payload");
+        let s = &mut self.slots[slot as usize];
+        let id = EventId {
+            slot,
+            generation: s.generation,
+        };
+        let event = s.event.take()?;
+        self.release(slot);
         Some((id, event))
+    }
+
+    /// Drop heap entries of cancelled or rescheduled events from the top.
+    fn skip_stale(&mut self) {
+        while let Some(Reverse((key, slot))) = self.heap.peek() {
+            let s = &self.slots[*slot as usize];
+            if s.event.is_some() && s.seq == key.seq {
+                return;
+            }
+            self.heap.pop();
+        }
+    }
+
+    /// An event left its slot: a later occupant gets a new generation.
+    fn release(&mut self, slot: u32) {
+        let s = &mut self.slots[slot as usize];
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(slot);
+        self.pending -= 1;
     }
 
     fn key(&mut self, time_s: f64) -> Key {

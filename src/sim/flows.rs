@@ -62,6 +62,7 @@ impl Sim<'_> {
         let now = self.now();
         let uploads = &mut self.peers[sender as usize].uploads;
         uploads.add(now, f, size_mb);
+        self.free_slots[sender as usize] -= 1;
         self.counters.max_uploads_per_peer =
             self.counters.max_uploads_per_peer.max(uploads.len() as u32);
         self.refresh_peer_event(sender);
@@ -73,6 +74,7 @@ impl Sim<'_> {
         let Some(f) = self.peers[p as usize].uploads.pop_completed(now) else {
             return;
         };
+        self.free_slots[p as usize] += 1;
         self.refresh_peer_event(p);
         self.deliver(f);
     }

@@ -20,6 +20,9 @@ const PROBE_PER_SAMPLE: usize = 8;
 /// What a source choice needs besides the holder list.
 pub(super) struct Choice<'a> {
     pub(super) peers: &'a [Peer],
+    /// Uploads each peer can start now (0 when gone, full or without
+    /// upload): one small array, so sampling touches little memory.
+    pub(super) free_slots: &'a [u32],
     /// The leecher asking (never its own source).
     pub(super) asker: PeerId,
     /// `upload_slots`.
@@ -31,9 +34,13 @@ pub(super) struct Choice<'a> {
 impl Choice<'_> {
     /// Uploads in progress at `h`, or `None` when it cannot serve now.
     fn load(&self, h: PeerId) -> Option<usize> {
-        let peer = &self.peers[h as usize];
-        let uploads = peer.uploads.len();
-        (h != self.asker && peer.upload_mbps > 0.0 && uploads < self.slots).then_some(uploads)
+        let free = self.free_slots[h as usize] as usize;
+        (h != self.asker && free > 0).then(|| self.slots - free)
+    }
+
+    /// Whether `h` left (its entry is then dropped from the list).
+    fn gone(&self, h: PeerId) -> bool {
+        self.free_slots[h as usize] == 0 && self.peers[h as usize].state == PeerState::Gone
     }
 
     /// The least-loaded holder with a free slot, random tie-break. Lists of
@@ -56,15 +63,19 @@ impl Choice<'_> {
             }
             let i = rng.random_range(0..list.len());
             let h = list[i];
-            if self.peers[h as usize].state == PeerState::Gone {
+            if self.gone(h) {
                 list.swap_remove(i);
                 continue;
             }
             // Draws come in random order, so the first least-loaded one
-            // drawn is uniform among the tied holders drawn.
+            // drawn is uniform among the tied holders drawn; an idle one
+            // cannot be beaten.
             if let Some(load) = self.load(h)
                 && best.is_none_or(|(b, _)| load < b)
             {
+                if load == 0 {
+                    return Some(h);
+                }
                 best = Some((load, h));
             }
         }
@@ -79,7 +90,7 @@ impl Choice<'_> {
         let mut i = 0;
         while i < list.len() {
             let h = list[i];
-            if self.peers[h as usize].state == PeerState::Gone {
+            if self.gone(h) {
                 list.swap_remove(i);
                 continue;
             }
@@ -119,7 +130,7 @@ impl Choice<'_> {
                 i = 0;
             }
             let h = list[i];
-            if self.peers[h as usize].state == PeerState::Gone {
+            if self.gone(h) {
                 list.swap_remove(i);
                 continue;
             }
@@ -151,7 +162,7 @@ impl Choice<'_> {
                 i = 0;
             }
             let h = list[i];
-            if self.peers[h as usize].state == PeerState::Gone {
+            if self.gone(h) {
                 list.swap_remove(i);
                 continue;
             }

@@ -19,6 +19,12 @@ impl Sim<'_> {
     ) -> PeerId {
         let id = self.peers.len() as PeerId;
         let words = self.space.words;
+        let can_upload = upload_mbps > 0.0;
+        self.free_slots.push(if can_upload {
+            self.setup.peers.upload_slots
+        } else {
+            0
+        });
         self.peers.push(Peer {
             image: image as u32,
             upload_mbps,
@@ -113,6 +119,7 @@ impl Sim<'_> {
         let image = self.peers[p as usize].image as usize;
         self.account_peer_upload(p, now);
         self.peers[p as usize].state = PeerState::Gone;
+        self.free_slots[p as usize] = 0;
         // Uploads in flight are cut off: their receivers lose the partial block.
         let drained = self.peers[p as usize].uploads.drain(now);
         let cut = self.cut_flows(drained);

@@ -81,6 +81,7 @@ impl Sim<'_> {
         let peers = &self.setup.peers;
         let choice = Choice {
             peers: &self.peers,
+            free_slots: &self.free_slots,
             asker,
             slots: peers.upload_slots as usize,
             samples: peers.source_samples as usize,

@@ -12,6 +12,10 @@
 use std::cmp::Reverse;
 
 use priority_queue::PriorityQueue;
+use rustc_hash::FxHasher;
+
+/// Fx hashing of our own ids (a fast hash is safe for them).
+type FxBuildHasher = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Identifies a flow within the whole simulation.
 pub type FlowId = u32;
@@ -40,7 +44,7 @@ pub struct FairShare {
     capacity_mbps: f64,
     virtual_mb: f64,
     updated_s: f64,
-    flows: PriorityQueue<FlowId, Reverse<(Tag, FlowId)>>,
+    flows: PriorityQueue<FlowId, Reverse<(Tag, FlowId)>, FxBuildHasher>,
     sent_mb: f64,
 }
 
@@ -51,7 +55,7 @@ impl FairShare {
             capacity_mbps,
             virtual_mb: 0.0,
             updated_s: 0.0,
-            flows: PriorityQueue::new(),
+            flows: PriorityQueue::with_default_hasher(),
             sent_mb: 0.0,
         }
     }

@@ -39,6 +39,8 @@ pub(super) struct Sim<'a> {
     pub(super) source_rng: Xoshiro256PlusPlus,
     pub(super) rule: Box<dyn AllocationRule>,
     pub(super) peers: Vec<Peer>,
+    /// Per peer: uploads it can start now (see `holders::Choice`).
+    pub(super) free_slots: Vec<u32>,
     pub(super) flows: Vec<Flow>,
     pub(super) free_flows: Vec<FlowId>,
     /// Present holders per key, bucketed by rarity level.
@@ -110,6 +112,7 @@ impl<'a> Sim<'a> {
             source_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, SOURCE_STREAM)),
             rule,
             peers: Vec::new(),
+            free_slots: Vec::new(),
             flows: Vec::new(),
             free_flows: Vec::new(),
             rarity: Rarity::new(&space),
