@@ -6,3 +6,5 @@ pub mod engine;
 pub mod metrics;
 pub mod swarm;
 pub mod transfer;
+#[cfg(test)]
+mod transfer_reference;
