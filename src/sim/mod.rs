@@ -5,6 +5,8 @@
 
 pub mod engine;
 pub mod maxmin;
+#[cfg(test)]
+mod maxmin_reference;
 pub mod metrics;
 pub mod swarm;
 pub mod transfer;
