@@ -4,10 +4,14 @@
 //! ([`metrics`]).
 //!
 //! One concept a file: [`engine`] (events), [`transfer`] (processor
-//! sharing), `space` (the block space and bitsets), `choice` (block choice),
-//! `state` (peers, flows, groups), `world` (the simulation and its event
-//! loop), `peers`, `flows`, `sources` (peer requests), `holders` (source choice), `endgame`, `server` (the
-//! server's groups and ticks), [`invariants`] (end-of-run checks).
+//! sharing), [`maxmin`] (max-min sharing of several resources at once, for
+//! rack and link capacities), `space` (the block space and bitsets),
+//! `rarity` (the rarest-first index), `choice` (block choice), `state`
+//! (peers, flows, groups), `world` (the simulation and its event loop),
+//! `peers`, `flows`, `sources` (peer requests), `holders` (source choice),
+//! `endgame`, `server` (the server's groups and ticks), [`invariants`]
+//! (end-of-run checks). Fast models have slow references beside them,
+//! compiled for tests only.
 
 mod choice;
 mod endgame;
@@ -16,6 +20,9 @@ mod error;
 mod flows;
 mod holders;
 pub mod invariants;
+pub mod maxmin;
+#[cfg(test)]
+mod maxmin_reference;
 pub mod metrics;
 mod peers;
 mod rarity;
@@ -24,6 +31,8 @@ mod sources;
 mod space;
 mod state;
 pub mod transfer;
+#[cfg(test)]
+mod transfer_reference;
 mod world;
 
 use std::time::Instant;
