@@ -10,12 +10,7 @@
 //! schedulers).
 
 use std::cmp::Reverse;
-
-use priority_queue::PriorityQueue;
-use rustc_hash::FxHasher;
-
-/// Fx hashing of our own ids (a fast hash is safe for them).
-type FxBuildHasher = std::hash::BuildHasherDefault<FxHasher>;
+use std::collections::BinaryHeap;
 
 /// Identifies a flow within the whole simulation.
 pub type FlowId = u32;
@@ -44,7 +39,11 @@ pub struct FairShare {
     capacity_mbps: f64,
     virtual_mb: f64,
     updated_s: f64,
-    flows: PriorityQueue<FlowId, Reverse<(Tag, FlowId)>, FxBuildHasher>,
+    /// Active flows by finish tag (ties by id, so the order is total). A
+    /// plain heap: most sets are a peer's few uploads, and removing a flow
+    /// before it finishes (a cut, an end-game switch) is rare enough to pay
+    /// a pass over the set.
+    flows: BinaryHeap<Reverse<(Tag, FlowId)>>,
     sent_mb: f64,
 }
 
@@ -55,7 +54,7 @@ impl FairShare {
             capacity_mbps,
             virtual_mb: 0.0,
             updated_s: 0.0,
-            flows: PriorityQueue::with_default_hasher(),
+            flows: BinaryHeap::new(),
             sent_mb: 0.0,
         }
     }
@@ -114,19 +113,20 @@ impl FairShare {
             self.virtual_mb = 0.0;
         }
         let tag = Tag(self.virtual_mb + size_mb);
-        self.flows.push(flow, Reverse((tag, flow)));
+        self.flows.push(Reverse((tag, flow)));
     }
 
     /// Stop a flow at `now_s`; returns the Mb it still lacked.
     pub fn remove(&mut self, now_s: f64, flow: FlowId) -> Option<f64> {
         self.advance(now_s);
-        let (_, Reverse((tag, _))) = self.flows.remove(&flow)?;
+        let tag = self.tag_of(flow)?;
+        self.flows.retain(|Reverse((_, f))| *f != flow);
         Some((tag.0 - self.virtual_mb).max(0.0))
     }
 
     /// Mb flow `flow` still lacks at `now_s` (`None` if it is not active).
     pub fn remaining_mb(&self, now_s: f64, flow: FlowId) -> Option<f64> {
-        let Reverse((tag, _)) = self.flows.get_priority(&flow)?;
+        let tag = self.tag_of(flow)?;
         let dt = (now_s - self.updated_s).max(0.0);
         let done = self.virtual_mb + dt * self.rate_per_flow_mbps();
         Some((tag.0 - done).max(0.0))
@@ -135,7 +135,7 @@ impl FairShare {
     /// The flow that finishes first, with the time it does (`None` when idle
     /// or when the capacity is zero).
     pub fn next_completion(&self) -> Option<(FlowId, f64)> {
-        let (&flow, Reverse((tag, _))) = self.flows.peek()?;
+        let &Reverse((tag, flow)) = self.flows.peek()?;
         if self.capacity_mbps <= 0.0 {
             return None;
         }
@@ -149,7 +149,7 @@ impl FairShare {
     pub fn drain(&mut self, now_s: f64) -> Vec<(FlowId, f64)> {
         self.advance(now_s);
         let mut out = Vec::with_capacity(self.flows.len());
-        while let Some((flow, Reverse((tag, _)))) = self.flows.pop() {
+        while let Some(Reverse((tag, flow))) = self.flows.pop() {
             out.push((flow, (tag.0 - self.virtual_mb).max(0.0)));
         }
         out
@@ -159,13 +159,21 @@ impl FairShare {
     /// The virtual clock is set to the flow's tag, absorbing rounding.
     pub fn pop_completed(&mut self, now_s: f64) -> Option<FlowId> {
         self.advance(now_s);
-        let (flow, Reverse((tag, _))) = self.flows.pop()?;
+        let Reverse((tag, flow)) = self.flows.pop()?;
         if tag.0 > self.virtual_mb {
             // Rounding left a sliver unsent: count it, so conservation holds exactly.
             self.sent_mb += (tag.0 - self.virtual_mb) * (self.flows.len() + 1) as f64;
             self.virtual_mb = tag.0;
         }
         Some(flow)
+    }
+
+    /// The finish tag of an active flow.
+    fn tag_of(&self, flow: FlowId) -> Option<Tag> {
+        self.flows
+            .iter()
+            .find(|Reverse((_, f))| *f == flow)
+            .map(|Reverse((tag, _))| *tag)
     }
 }
 
