@@ -2,7 +2,7 @@
 //! events ordered by time, then by insertion sequence, with cancellation and
 //! rescheduling. It knows nothing of VMs; the model decides what an event is.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Handle of a pending event, for cancelling or rescheduling it: a slot of
@@ -16,25 +16,17 @@ pub struct EventId {
 
 /// Order key: time first, then insertion sequence, so that events at the same
 /// time fire in the order they were scheduled (a total, deterministic order).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The time is kept as the bits of a non-negative `f64`, which order as the
+/// numbers do, so comparing keys is comparing two integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
-    time_s: f64,
+    time_bits: u64,
     seq: u64,
 }
 
-impl Eq for Key {}
-
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.time_s
-            .total_cmp(&other.time_s)
-            .then(self.seq.cmp(&other.seq))
-    }
-}
-
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+impl Key {
+    fn time_s(&self) -> f64 {
+        f64::from_bits(self.time_bits)
     }
 }
 
@@ -153,14 +145,14 @@ impl<E> Engine<E> {
     /// The time of the next event, if any.
     pub fn peek_time_s(&mut self) -> Option<f64> {
         self.skip_stale();
-        self.heap.peek().map(|Reverse((k, _))| k.time_s)
+        self.heap.peek().map(|Reverse((k, _))| k.time_s())
     }
 
     /// Pop the next event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(EventId, E)> {
         self.skip_stale();
         let Reverse((key, slot)) = self.heap.pop()?;
-        self.now_s = self.now_s.max(key.time_s);
+        self.now_s = self.now_s.max(key.time_s());
         self.processed += 1;
         let s = &mut self.slots[slot as usize];
         let id = EventId {
@@ -194,8 +186,10 @@ impl<E> Engine<E> {
     fn key(&mut self, time_s: f64) -> Key {
         let seq = self.next_seq;
         self.next_seq += 1;
+        // Never before now, and never -0.0, whose bits would sort last.
+        let time_s = time_s.max(self.now_s) + 0.0;
         Key {
-            time_s: time_s.max(self.now_s),
+            time_bits: time_s.to_bits(),
             seq,
         }
     }

@@ -170,18 +170,74 @@ impl Rarity {
             }),
             PieceSelection::Random => draw(candidates.iter().map(|&(w, b)| (w, held(w, b))), rng),
             PieceSelection::Rarest => {
+                let keys: u32 = candidates.iter().map(|&(_, b)| b.count_ones()).sum();
+                if keys <= DIRECT_SCAN_KEYS {
+                    return self.rarest_by_scan(candidates, need_holder, rng);
+                }
                 let mut level = self.next_level(image, usize::from(need_holder))?;
                 loop {
                     let at = &self.levels[level * self.words..(level + 1) * self.words];
-                    let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
-                    if let Some(key) = draw(tied, rng) {
-                        return Some(key);
+                    // A cheap test first: most levels visited hold none.
+                    if candidates.iter().any(|&(w, bits)| bits & at[w] != 0) {
+                        let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
+                        return draw(tied, rng);
                     }
                     level = self.next_level(image, level + 1)?;
                 }
             }
         }
     }
+}
+
+impl Rarity {
+    /// Rarest first by reading each candidate key's count: cheaper than
+    /// visiting levels when the candidates are few (late in a download, or
+    /// one chunk's blocks), and the same choice and draw.
+    fn rarest_by_scan(
+        &self,
+        candidates: &[(usize, u64)],
+        need_holder: bool,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Option<u32> {
+        let floor = u32::from(need_holder);
+        let mut rarest = u32::MAX;
+        let mut ties = 0usize;
+        for key in candidate_keys(candidates) {
+            let c = self.count[key as usize];
+            if c < floor || c > rarest {
+                continue;
+            }
+            if c < rarest {
+                rarest = c;
+                ties = 0;
+            }
+            ties += 1;
+        }
+        if ties == 0 {
+            return None;
+        }
+        let r = rng.random_range(0..ties);
+        candidate_keys(candidates)
+            .filter(|&key| self.count[key as usize] == rarest)
+            .nth(r)
+    }
+}
+
+/// Below this many candidate keys, block choice reads their counts
+/// directly instead of visiting levels.
+const DIRECT_SCAN_KEYS: u32 = 16;
+
+/// The keys of candidate words, in key order.
+fn candidate_keys(candidates: &[(usize, u64)]) -> impl Iterator<Item = u32> + '_ {
+    candidates.iter().flat_map(|&(w, mut bits)| {
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let key = (w * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                key
+            })
+        })
+    })
 }
 
 /// One uniform draw among the keys of candidate words, in key order; none
@@ -198,18 +254,34 @@ fn draw(
         return None;
     }
     let mut r = rng.random_range(0..total);
-    for (w, mut bits) in candidates {
+    for (w, bits) in candidates {
         let n = bits.count_ones() as usize;
         if r >= n {
             r -= n;
             continue;
         }
-        for _ in 0..r {
-            bits &= bits - 1;
-        }
-        return Some((w * 64) as u32 + bits.trailing_zeros());
+        return Some((w * 64) as u32 + select_bit(bits, r as u32));
     }
     None
+}
+
+/// The position of the `r`-th set bit (from 0) of `bits`, which has more
+/// than `r`: a byte at a time, then bit by bit.
+fn select_bit(mut bits: u64, mut r: u32) -> u32 {
+    let mut base = 0;
+    loop {
+        let n = (bits & 0xFF).count_ones();
+        if r < n {
+            break;
+        }
+        r -= n;
+        bits >>= 8;
+        base += 8;
+    }
+    for _ in 0..r {
+        bits &= bits - 1;
+    }
+    base + bits.trailing_zeros()
 }
 
 #[cfg(test)]
@@ -234,6 +306,13 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let content = Content::generate(&config, &mut rng).expect("valid content");
         Space::new(&content, model)
+    }
+
+    #[test]
+    fn select_bit_finds_the_rth_set_bit() {
+        let bits = 0b1011_0000_0000_0001_0100u64 | (1 << 63);
+        let positions: Vec<u32> = (0..bits.count_ones()).map(|r| select_bit(bits, r)).collect();
+        assert_eq!(positions, [2, 4, 16, 17, 19, 63]);
     }
 
     proptest! {

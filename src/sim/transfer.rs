@@ -15,21 +15,20 @@ use std::collections::BinaryHeap;
 /// Identifies a flow within the whole simulation.
 pub type FlowId = u32;
 
-/// Finish tag, ordered totally (tags are finite).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Tag(f64);
+/// Finish tag (Mb of virtual time), kept as the bits of a non-negative
+/// `f64`, which order as the numbers do: comparing tags is comparing
+/// integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Tag(u64);
 
-impl Eq for Tag {}
-
-impl Ord for Tag {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
+impl Tag {
+    fn new(virtual_mb: f64) -> Tag {
+        // Never -0.0, whose bits would sort last.
+        Tag((virtual_mb.max(0.0) + 0.0).to_bits())
     }
-}
 
-impl PartialOrd for Tag {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+    fn mb(self) -> f64 {
+        f64::from_bits(self.0)
     }
 }
 
@@ -112,7 +111,7 @@ impl FairShare {
             // Restart the virtual clock when idle, so tags stay small and precise.
             self.virtual_mb = 0.0;
         }
-        let tag = Tag(self.virtual_mb + size_mb);
+        let tag = Tag::new(self.virtual_mb + size_mb);
         self.flows.push(Reverse((tag, flow)));
     }
 
@@ -121,7 +120,7 @@ impl FairShare {
         self.advance(now_s);
         let tag = self.tag_of(flow)?;
         self.flows.retain(|Reverse((_, f))| *f != flow);
-        Some((tag.0 - self.virtual_mb).max(0.0))
+        Some((tag.mb() - self.virtual_mb).max(0.0))
     }
 
     /// Mb flow `flow` still lacks at `now_s` (`None` if it is not active).
@@ -129,7 +128,7 @@ impl FairShare {
         let tag = self.tag_of(flow)?;
         let dt = (now_s - self.updated_s).max(0.0);
         let done = self.virtual_mb + dt * self.rate_per_flow_mbps();
-        Some((tag.0 - done).max(0.0))
+        Some((tag.mb() - done).max(0.0))
     }
 
     /// The flow that finishes first, with the time it does (`None` when idle
@@ -139,7 +138,7 @@ impl FairShare {
         if self.capacity_mbps <= 0.0 {
             return None;
         }
-        let left = (tag.0 - self.virtual_mb).max(0.0);
+        let left = (tag.mb() - self.virtual_mb).max(0.0);
         let dt = left * self.flows.len() as f64 / self.capacity_mbps;
         Some((flow, self.updated_s + dt))
     }
@@ -150,7 +149,7 @@ impl FairShare {
         self.advance(now_s);
         let mut out = Vec::with_capacity(self.flows.len());
         while let Some(Reverse((tag, flow))) = self.flows.pop() {
-            out.push((flow, (tag.0 - self.virtual_mb).max(0.0)));
+            out.push((flow, (tag.mb() - self.virtual_mb).max(0.0)));
         }
         out
     }
@@ -160,10 +159,10 @@ impl FairShare {
     pub fn pop_completed(&mut self, now_s: f64) -> Option<FlowId> {
         self.advance(now_s);
         let Reverse((tag, flow)) = self.flows.pop()?;
-        if tag.0 > self.virtual_mb {
+        if tag.mb() > self.virtual_mb {
             // Rounding left a sliver unsent: count it, so conservation holds exactly.
-            self.sent_mb += (tag.0 - self.virtual_mb) * (self.flows.len() + 1) as f64;
-            self.virtual_mb = tag.0;
+            self.sent_mb += (tag.mb() - self.virtual_mb) * (self.flows.len() + 1) as f64;
+            self.virtual_mb = tag.mb();
         }
         Some(flow)
     }
