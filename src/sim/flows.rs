@@ -134,10 +134,7 @@ impl Sim<'_> {
         if self.setup.policy.groups == Grouping::Chunk
             && self.peers[r as usize].chunk_missing[pos as usize] == 0
         {
-            let members = &mut self.groups[g as usize].members;
-            if let Some(i) = members.iter().position(|&m| m == r) {
-                members.swap_remove(i);
-            }
+            self.leave_group(g, r);
         }
 
         if self.peers[r as usize].missing == 0 {

@@ -137,6 +137,9 @@ impl Choice<'_> {
             if let Some(load) = self.load(h)
                 && best.is_none_or(|(b, _)| load < b)
             {
+                if load == 0 {
+                    return Some(h);
+                }
                 best = Some((load, h));
             }
             i += 1;

@@ -33,6 +33,7 @@ mod state;
 pub mod transfer;
 #[cfg(test)]
 mod transfer_reference;
+mod waiting;
 mod world;
 
 use std::time::Instant;
@@ -114,3 +115,4 @@ pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> Result<RunOutp
     })?;
     Ok(out)
 }
+

@@ -7,6 +7,9 @@ use super::metrics::VmRecord;
 use super::space::keys;
 use super::state::{Event, Peer, PeerId, PeerState};
 use super::transfer::FairShare;
+
+/// `member_index` of a group the peer is not a member of.
+const NOT_MEMBER: u32 = u32::MAX;
 use super::world::Sim;
 
 impl Sim<'_> {
@@ -20,6 +23,7 @@ impl Sim<'_> {
         let id = self.peers.len() as PeerId;
         let words = self.space.words;
         let can_upload = upload_mbps > 0.0;
+        self.waiting.add_peer(words);
         self.free_slots.push(if can_upload {
             self.setup.peers.upload_slots
         } else {
@@ -39,6 +43,7 @@ impl Sim<'_> {
             peer_downloads: 0,
             incoming: 0,
             uploads: FairShare::new(upload_mbps),
+            member_index: vec![NOT_MEMBER; self.groups_of_image(image).len()],
             upload_event: None,
             server_flows: Vec::new(),
             vm,
@@ -95,9 +100,8 @@ impl Sim<'_> {
                 Grouping::Image => self.image_mb(r.image),
                 Grouping::Chunk => self.chunk_mb(g),
             };
-            let group = &mut self.groups[g as usize];
-            group.members.push(p);
-            group.remaining_mb += chunk_mb;
+            self.join_group(g, p);
+            self.groups[g as usize].remaining_mb += chunk_mb;
             self.start_server_flow(p, g);
         }
         self.fill_downloads(p);
@@ -167,7 +171,7 @@ impl Sim<'_> {
     pub(super) fn complete(&mut self, p: PeerId) {
         let now = self.now();
         let image = self.peers[p as usize].image as usize;
-        self.starved.remove(&p);
+        self.waiting.forget(p);
         let peer = &mut self.peers[p as usize];
         peer.state = PeerState::Seeder;
         peer.pending = Vec::new();
@@ -195,14 +199,47 @@ impl Sim<'_> {
         }
         let lifetime = peer.lifetime_s;
         for g in self.groups_of_image(image) {
-            let group = &mut self.groups[g as usize];
-            if let Some(i) = group.members.iter().position(|&m| m == p) {
-                group.members.swap_remove(i);
-            }
-            group.seeders += 1;
+            self.leave_group(g, p);
+            self.groups[g as usize].seeders += 1;
         }
         if lifetime.is_finite() {
             self.engine.schedule(now + lifetime, Event::Departure(p));
+        }
+    }
+
+    /// Where peer `p` keeps its index in group `g`'s members: its image's
+    /// one group, or the chunk's position in its image.
+    fn group_slot(&self, p: PeerId, g: u32) -> usize {
+        match self.setup.policy.groups {
+            Grouping::Image => 0,
+            Grouping::Chunk => {
+                let image = self.peers[p as usize].image as usize;
+                self.space.chunk_pos[image][g as usize] as usize
+            }
+        }
+    }
+
+    /// Leecher `p` lacks data of group `g`: it joins the members.
+    fn join_group(&mut self, g: u32, p: PeerId) {
+        let slot = self.group_slot(p, g);
+        let members = &mut self.groups[g as usize].members;
+        self.peers[p as usize].member_index[slot] = members.len() as u32;
+        members.push(p);
+    }
+
+    /// `p` leaves group `g`'s members, if it is one, in O(1): the last
+    /// member takes its place.
+    pub(super) fn leave_group(&mut self, g: u32, p: PeerId) {
+        let slot = self.group_slot(p, g);
+        let i = std::mem::replace(&mut self.peers[p as usize].member_index[slot], NOT_MEMBER);
+        if i == NOT_MEMBER {
+            return;
+        }
+        let members = &mut self.groups[g as usize].members;
+        members.swap_remove(i as usize);
+        if let Some(&moved) = members.get(i as usize) {
+            let moved_slot = self.group_slot(moved, g);
+            self.peers[moved as usize].member_index[moved_slot] = i;
         }
     }
 }

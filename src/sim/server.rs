@@ -158,7 +158,7 @@ impl Sim<'_> {
                     .members
                     .iter()
                     .copied()
-                    .filter(|m| self.starved.contains(m))
+                    .filter(|&m| self.waiting.waits(m))
                     .collect();
                 for m in waiting {
                     self.fill_downloads(m);

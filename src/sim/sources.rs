@@ -26,7 +26,7 @@ impl Sim<'_> {
 
     /// Keep up to `max_downloads` peer requests in flight for leecher `p`,
     /// rarest (or random, sequential) block first, from a holder with a free
-    /// upload slot. A leecher that finds none waits in `starved` until a
+    /// upload slot. A leecher that finds none waits (see `waiting`) until a
     /// holder offers it a block.
     pub(super) fn fill_downloads(&mut self, p: PeerId) {
         let max_downloads = self.setup.peers.max_downloads;
@@ -34,11 +34,11 @@ impl Sim<'_> {
         loop {
             let peer = &self.peers[p as usize];
             if peer.state != PeerState::Leecher {
-                self.starved.remove(&p);
+                self.waiting.stop(p);
                 return;
             }
             if peer.peer_downloads >= max_downloads || peer.incoming >= self.max_incoming {
-                self.starved.remove(&p);
+                self.waiting.stop(p);
                 return;
             }
             let image = peer.image as usize;
@@ -52,9 +52,9 @@ impl Sim<'_> {
                     continue;
                 }
                 if self.needs_unrequested(p) || self.endgame_pending(p) {
-                    self.starved.insert(p);
+                    self.wait(p);
                 } else {
-                    self.starved.remove(&p);
+                    self.waiting.stop(p);
                 }
                 return;
             };
@@ -63,7 +63,7 @@ impl Sim<'_> {
                 None => {
                     excluded.push(key);
                     if excluded.len() >= SOURCE_ATTEMPTS {
-                        self.starved.insert(p);
+                        self.wait(p);
                         return;
                     }
                 }
@@ -91,55 +91,5 @@ impl Sim<'_> {
             SourceChoice::LeastLoaded => choice.least_loaded(list, &mut self.source_rng),
             SourceChoice::FirstFree => choice.first_free(list, &mut self.source_rng),
         }
-    }
-
-    /// Holder `h` has a free slot or a new block: serve waiting leechers
-    /// their rarest block among those `h` holds.
-    pub(super) fn offer(&mut self, h: PeerId) {
-        let slots = self.setup.peers.upload_slots as usize;
-        let max_downloads = self.setup.peers.max_downloads;
-        {
-            let holder = &self.peers[h as usize];
-            if holder.state == PeerState::Gone
-                || holder.upload_mbps <= 0.0
-                || holder.uploads.len() >= slots
-                || self.starved.is_empty()
-            {
-                return;
-            }
-        }
-        let mut waiting = std::mem::take(&mut self.scratch);
-        waiting.clear();
-        waiting.extend(self.starved.iter().copied());
-        for &l in &waiting {
-            if self.peers[h as usize].uploads.len() >= slots {
-                break;
-            }
-            if l == h {
-                continue;
-            }
-            loop {
-                let leecher = &self.peers[l as usize];
-                if leecher.peer_downloads >= max_downloads || leecher.incoming >= self.max_incoming
-                {
-                    self.starved.remove(&l);
-                    break;
-                }
-                if self.peers[h as usize].uploads.len() >= slots {
-                    break;
-                }
-                let image = leecher.image as usize;
-                self.set_candidates(l, Some(h), &[]);
-                match self.pick_block(image, false) {
-                    Some(key) => self.start_peer_flow(l, h, key),
-                    None => {
-                        if !self.endgame_switch(l, Some(h)) {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        self.scratch = waiting;
     }
 }

@@ -31,6 +31,9 @@ pub(super) struct Peer {
     /// All incoming flows, peer and server.
     pub(super) incoming: u32,
     pub(super) uploads: FairShare,
+    /// Its index in the members of each group of its image (in the order
+    /// of `groups_of_image`), so leaving a group is O(1).
+    pub(super) member_index: Vec<u32>,
     pub(super) upload_event: Option<EventId>,
     /// (group, flow) of the server flows in flight to this peer.
     pub(super) server_flows: Vec<(u32, FlowId)>,

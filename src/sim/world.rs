@@ -3,8 +3,6 @@
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use std::collections::BTreeSet;
-
 use crate::input::config::{Grouping, PieceSelection};
 use crate::input::seed::stream_seed;
 use crate::policy::{AllocationRule, build_rule};
@@ -12,6 +10,7 @@ use crate::policy::{AllocationRule, build_rule};
 use super::engine::{Engine, EventId};
 use super::metrics::{RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
+use super::waiting::Waiting;
 use super::space::Space;
 use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
 use super::transfer::{FairShare, FlowId};
@@ -48,15 +47,15 @@ pub(super) struct Sim<'a> {
     /// Holders per key; departed peers are dropped lazily.
     pub(super) holders: Vec<Vec<PeerId>>,
     pub(super) groups: Vec<Group>,
-    /// Leechers with a free download slot that found no source.
-    pub(super) starved: BTreeSet<PeerId>,
+    /// Leechers with a free download slot that found no source, by the
+    /// blocks they wait for.
+    pub(super) waiting: Waiting,
     pub(super) max_incoming: u32,
     pub(super) completed: usize,
     pub(super) vms: Vec<Option<VmRecord>>,
     pub(super) ticks: Vec<TickRecord>,
     pub(super) counters: RunCounters,
     pub(super) peer_mb_by_chunk: Vec<f64>,
-    pub(super) scratch: Vec<PeerId>,
     /// Candidate words of a block choice, reused.
     pub(super) candidates: Vec<(usize, u64)>,
 }
@@ -118,14 +117,13 @@ impl<'a> Sim<'a> {
             rarity: Rarity::new(&space),
             holders: vec![Vec::new(); n_keys],
             groups,
-            starved: BTreeSet::new(),
+            waiting: Waiting::new(n_keys),
             max_incoming,
             completed: 0,
             vms: vec![None; setup.workload.requests.len()],
             ticks: Vec::new(),
             counters: RunCounters::default(),
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
-            scratch: Vec::new(),
             candidates: Vec::new(),
             space,
             setup,

@@ -1,0 +1,190 @@
+//! Leechers waiting for a source, indexed by the blocks they wait for, so a
+//! holder with a free slot touches only leechers it can serve.
+//!
+//! A leecher that finds no free holder for its blocks *waits*: it is put on
+//! the queue of each block it lacks and has not requested (and, under the
+//! end game, of each server block in flight that some peer holds), once per
+//! block (a per-leecher bitset remembers which). A holder with a free slot
+//! takes waiters from the queues of the blocks it holds, in key order,
+//! first come first served; each serves its rarest block among the holder's.
+//! Entries that no longer apply (the leecher got or requested the block,
+//! stopped waiting, or left) are dropped as they are met, so every entry is
+//! handled once and an offer's cost is the entries it meets.
+
+use std::collections::VecDeque;
+
+use super::space::keys;
+use super::state::{PeerId, PeerState};
+use super::world::Sim;
+
+/// The queues of waiting leechers per key.
+#[derive(Default)]
+pub(super) struct Waiting {
+    /// Per peer: whether it waits now.
+    waits: Vec<bool>,
+    /// Per peer: the keys whose queue it is on (a bitset of the space).
+    queued: Vec<Vec<u64>>,
+    /// Per key: waiting leechers, first come first.
+    queues: Vec<VecDeque<PeerId>>,
+    /// Keys whose queue may be non-empty (a bitset of the space).
+    nonempty: Vec<u64>,
+}
+
+impl Waiting {
+    /// No one waits, in a space of `n_keys` keys.
+    pub(super) fn new(n_keys: usize) -> Waiting {
+        Waiting {
+            waits: Vec::new(),
+            queued: Vec::new(),
+            queues: vec![VecDeque::new(); n_keys],
+            nonempty: vec![0; n_keys.div_ceil(64)],
+        }
+    }
+
+    /// A new peer, not waiting.
+    pub(super) fn add_peer(&mut self, words: usize) {
+        self.waits.push(false);
+        self.queued.push(vec![0; words]);
+    }
+
+    /// Whether `p` waits.
+    pub(super) fn waits(&self, p: PeerId) -> bool {
+        self.waits[p as usize]
+    }
+
+    /// `p` no longer waits (its queue entries go as they are met).
+    pub(super) fn stop(&mut self, p: PeerId) {
+        self.waits[p as usize] = false;
+    }
+
+    /// A peer left: its memory of queues goes.
+    pub(super) fn forget(&mut self, p: PeerId) {
+        self.waits[p as usize] = false;
+        self.queued[p as usize] = Vec::new();
+    }
+
+    /// Put `p` on the queues of the keys of `words` (`(word, bits)`) it is
+    /// not on yet.
+    fn enqueue(&mut self, p: PeerId, words: impl Iterator<Item = (usize, u64)>) {
+        let queued = &mut self.queued[p as usize];
+        let mut new: Vec<(usize, u64)> = Vec::new();
+        for (w, bits) in words {
+            let fresh = bits & !queued[w];
+            if fresh != 0 {
+                queued[w] |= fresh;
+                new.push((w, fresh));
+            }
+        }
+        for key in keys(new.into_iter()) {
+            self.queues[key as usize].push_back(p);
+            self.nonempty[key as usize / 64] |= 1 << (key % 64);
+        }
+    }
+
+    /// The first waiter of `key`'s queue, taken off it.
+    fn pop(&mut self, key: u32) -> Option<PeerId> {
+        let queue = &mut self.queues[key as usize];
+        let p = queue.pop_front();
+        match p {
+            Some(p) => {
+                if let Some(q) = self.queued.get_mut(p as usize).filter(|q| !q.is_empty()) {
+                    q[key as usize / 64] &= !(1 << (key % 64));
+                }
+            }
+            None => self.nonempty[key as usize / 64] &= !(1 << (key % 64)),
+        }
+        p
+    }
+}
+
+impl Sim<'_> {
+    /// Leecher `p` found no source: it waits for the blocks it lacks and
+    /// has not requested, and for its server blocks a peer could take over.
+    pub(super) fn wait(&mut self, p: PeerId) {
+        let peer = &self.peers[p as usize];
+        let image = peer.image as usize;
+        let unrequested = self.space.image_words[image].iter().map(|&w| {
+            let w = w as usize;
+            (
+                w,
+                self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w],
+            )
+        });
+        self.waiting.waits[p as usize] = true;
+        self.waiting.enqueue(p, unrequested);
+        if self.setup.peers.endgame == crate::input::config::Endgame::Switch {
+            let in_flight: Vec<(usize, u64)> = peer
+                .server_flows
+                .iter()
+                .map(|&(_, f)| self.flows[f as usize].key)
+                .filter(|&k| self.rarity.count(k) > 0)
+                .map(|k| (k as usize / 64, 1u64 << (k % 64)))
+                .collect();
+            self.waiting.enqueue(p, in_flight.into_iter());
+        }
+    }
+
+    /// Holder `h` has a free slot or a new block: serve waiting leechers
+    /// from the queues of the blocks it holds.
+    pub(super) fn offer(&mut self, h: PeerId) {
+        let image = self.peers[h as usize].image as usize;
+        let mut i = 0;
+        while i < self.space.image_words[image].len() {
+            if self.free_slots[h as usize] == 0 {
+                return;
+            }
+            let w = self.space.image_words[image][i] as usize;
+            let bits = self.peers[h as usize].have.get(w).copied().unwrap_or(0)
+                & self.waiting.nonempty[w];
+            match keys(std::iter::once((w, bits))).next() {
+                Some(key) => self.serve_queue(h, key),
+                None => i += 1,
+            }
+        }
+    }
+
+    /// Serve waiters of `key`'s queue from `h` until `h` is full or the
+    /// queue is empty.
+    fn serve_queue(&mut self, h: PeerId, key: u32) {
+        while self.free_slots[h as usize] > 0 {
+            let Some(l) = self.waiting.pop(key) else {
+                return;
+            };
+            if !self.waiting.waits(l) || self.peers[l as usize].state != PeerState::Leecher {
+                continue;
+            }
+            let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
+            let leecher = &self.peers[l as usize];
+            if leecher.have[w] & bit != 0 {
+                continue;
+            }
+            if leecher.pending[w] & bit == 0 {
+                self.serve_waiter(l, h);
+            } else {
+                self.endgame_switch(l, Some(h));
+            }
+        }
+    }
+
+    /// Give waiting leecher `l` its rarest blocks among those `h` holds,
+    /// while both have room.
+    fn serve_waiter(&mut self, l: PeerId, h: PeerId) {
+        let max_downloads = self.setup.peers.max_downloads;
+        loop {
+            let leecher = &self.peers[l as usize];
+            if leecher.peer_downloads >= max_downloads || leecher.incoming >= self.max_incoming {
+                self.waiting.stop(l);
+                return;
+            }
+            if self.free_slots[h as usize] == 0 {
+                return;
+            }
+            let image = leecher.image as usize;
+            self.set_candidates(l, Some(h), &[]);
+            match self.pick_block(image, false) {
+                Some(key) => self.start_peer_flow(l, h, key),
+                None => return,
+            }
+        }
+    }
+}
