@@ -30,7 +30,7 @@ impl Sim<'_> {
             let h = match holder {
                 Some(h) if self.can_serve(h, p, key) => h,
                 Some(_) => continue,
-                None => match self.choose_source(key, p) {
+                None => match self.choose_source(key, p).holder() {
                     Some(h) => h,
                     None => continue,
                 },

@@ -15,7 +15,29 @@ use super::state::{Peer, PeerId, PeerState};
 /// Extra holders a sampled choice probes, per sample, when every sampled
 /// holder is busy: a cheap second look before the leecher waits to be
 /// offered a slot.
-const PROBE_PER_SAMPLE: usize = 8;
+const PROBE_PER_SAMPLE: usize = 2;
+
+/// What a source choice found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Found {
+    /// A holder with a free slot.
+    Holder(PeerId),
+    /// No holder has a free slot (every one was looked at).
+    NoneFree,
+    /// Every holder sampled and probed was busy: the holders of this block
+    /// are saturated, and likely those of the leecher's other blocks too.
+    Saturated,
+}
+
+impl Found {
+    /// The holder, if one was found.
+    pub(super) fn holder(self) -> Option<PeerId> {
+        match self {
+            Found::Holder(h) => Some(h),
+            _ => None,
+        }
+    }
+}
 
 /// What a source choice needs besides the holder list.
 pub(super) struct Choice<'a> {
@@ -52,14 +74,14 @@ impl Choice<'_> {
         &self,
         list: &mut Vec<PeerId>,
         rng: &mut Xoshiro256PlusPlus,
-    ) -> Option<PeerId> {
+    ) -> Found {
         if list.len() <= self.samples {
-            return self.exact(list, rng);
+            return self.exact(list, rng).map_or(Found::NoneFree, Found::Holder);
         }
         let mut best: Option<(usize, PeerId)> = None;
         for _ in 0..self.samples {
             if list.is_empty() {
-                return None;
+                return Found::NoneFree;
             }
             let i = rng.random_range(0..list.len());
             let h = list[i];
@@ -74,12 +96,15 @@ impl Choice<'_> {
                 && best.is_none_or(|(b, _)| load < b)
             {
                 if load == 0 {
-                    return Some(h);
+                    return Found::Holder(h);
                 }
                 best = Some((load, h));
             }
         }
-        best.map(|(_, h)| h).or_else(|| self.probe(list, rng))
+        match best.map(|(_, h)| h).or_else(|| self.probe(list, rng)) {
+            Some(h) => Found::Holder(h),
+            None => Found::Saturated,
+        }
     }
 
     /// Every holder in `list`, least loaded first among those with a free
@@ -150,13 +175,9 @@ impl Choice<'_> {
 
     /// The first holder with a free slot from a random position (the early
     /// rule, `source_choice = "first-free"`).
-    pub(super) fn first_free(
-        &self,
-        list: &mut Vec<PeerId>,
-        rng: &mut Xoshiro256PlusPlus,
-    ) -> Option<PeerId> {
+    pub(super) fn first_free(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Found {
         if list.is_empty() {
-            return None;
+            return Found::NoneFree;
         }
         let mut i = rng.random_range(0..list.len());
         let mut checked = 0;
@@ -170,11 +191,11 @@ impl Choice<'_> {
                 continue;
             }
             if self.load(h).is_some() {
-                return Some(h);
+                return Found::Holder(h);
             }
             i += 1;
             checked += 1;
         }
-        None
+        Found::NoneFree
     }
 }

@@ -115,4 +115,3 @@ pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> Result<RunOutp
     })?;
     Ok(out)
 }
-

@@ -311,7 +311,9 @@ mod tests {
     #[test]
     fn select_bit_finds_the_rth_set_bit() {
         let bits = 0b1011_0000_0000_0001_0100u64 | (1 << 63);
-        let positions: Vec<u32> = (0..bits.count_ones()).map(|r| select_bit(bits, r)).collect();
+        let positions: Vec<u32> = (0..bits.count_ones())
+            .map(|r| select_bit(bits, r))
+            .collect();
         assert_eq!(positions, [2, 4, 16, 17, 19, 63]);
     }
 

@@ -3,7 +3,7 @@
 
 use crate::input::config::SourceChoice;
 
-use super::holders::Choice;
+use super::holders::{Choice, Found};
 use super::state::{PeerId, PeerState, unrequested};
 use super::world::{SOURCE_ATTEMPTS, Sim};
 
@@ -59,13 +59,19 @@ impl Sim<'_> {
                 return;
             };
             match self.choose_source(key, p) {
-                Some(h) => self.start_peer_flow(p, h, key),
-                None => {
+                Found::Holder(h) => self.start_peer_flow(p, h, key),
+                Found::NoneFree => {
                     excluded.push(key);
                     if excluded.len() >= SOURCE_ATTEMPTS {
                         self.wait(p);
                         return;
                     }
+                }
+                // Holders with free slots are rare: rather than sample
+                // more, wait for one to offer (it will, when it frees).
+                Found::Saturated => {
+                    self.wait(p);
+                    return;
                 }
             }
         }
@@ -77,7 +83,7 @@ impl Sim<'_> {
 
     /// The source of a request for `key` by `asker`, by the configured
     /// choice (see `holders`).
-    pub(super) fn choose_source(&mut self, key: u32, asker: PeerId) -> Option<PeerId> {
+    pub(super) fn choose_source(&mut self, key: u32, asker: PeerId) -> Found {
         let peers = &self.setup.peers;
         let choice = Choice {
             peers: &self.peers,

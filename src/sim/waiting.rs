@@ -134,8 +134,8 @@ impl Sim<'_> {
                 return;
             }
             let w = self.space.image_words[image][i] as usize;
-            let bits = self.peers[h as usize].have.get(w).copied().unwrap_or(0)
-                & self.waiting.nonempty[w];
+            let bits =
+                self.peers[h as usize].have.get(w).copied().unwrap_or(0) & self.waiting.nonempty[w];
             match keys(std::iter::once((w, bits))).next() {
                 Some(key) => self.serve_queue(h, key),
                 None => i += 1,

@@ -10,10 +10,10 @@ use crate::policy::{AllocationRule, build_rule};
 use super::engine::{Engine, EventId};
 use super::metrics::{RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
-use super::waiting::Waiting;
 use super::space::Space;
 use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
 use super::transfer::{FairShare, FlowId};
+use super::waiting::Waiting;
 use super::{RunOutput, RunSetup};
 
 /// Attempts a leecher makes at finding a free source for its rarest blocks
