@@ -7,9 +7,9 @@
 #   scripts/bench.sh --quick          # paper default + 1k and 10k hosts
 #   scripts/bench.sh --hosts 1000000 --max-wall-s 600
 #
-# Prints the table and writes out/bench/bench.csv. Run it on an otherwise
+# Prints the table and writes out/bench/bench.csv (under the current directory). Run it on an otherwise
 # idle machine: the table shows the load average, which says how far to
 # trust the numbers.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-exec cargo run --release --quiet -- bench "$@"
+# --manifest-path rather than cd, so that a relative --out is the caller's.
+exec cargo run --release --quiet --manifest-path "$(dirname "$0")/../Cargo.toml" -- bench "$@"
