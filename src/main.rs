@@ -177,7 +177,8 @@ enum Command {
         /// Only the paper's default and the flash crowd at 1k and 10k hosts.
         #[arg(long)]
         quick: bool,
-        /// Flash crowd sizes in hosts (10% seeders), run smallest first.
+        /// Flash crowd sizes in hosts (10% seeders), run smallest first
+        /// [default: 1000,10000,100000, or 1000,10000 with --quick].
         #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
         hosts: Vec<u64>,
         /// Policy to run instead of the configs' (repeatable).
