@@ -1,13 +1,10 @@
-//! Criterion benchmarks: the event engine alone, and whole small runs of
-//! each preset (events and block transfers per second).
+//! Criterion benchmark of the event engine alone. Whole runs are in
+//! `benches/simulate.rs`.
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use vmswarm::input::config::Config;
-use vmswarm::input::scenario::Scenario;
 use vmswarm::sim::engine::Engine;
 
 fn engine_queue(c: &mut Criterion) {
@@ -37,49 +34,5 @@ fn engine_queue(c: &mut Criterion) {
     group.finish();
 }
 
-const SCENARIO: &str = r#"
-seed = 11
-[content]
-images = 6
-chunks_per_image = 8
-blocks_per_chunk = 32
-common_ratio = 0.3
-[workload]
-rate_per_s = 2.0
-window_s = 60.0
-lifetime_min_s = 20.0
-lifetime_max_s = 40.0
-[server]
-u_s_mbps = 2048.0
-"#;
-
-fn presets(c: &mut Criterion) {
-    let config = Config::parse(SCENARIO, Path::new("bench.toml")).expect("valid");
-    let scenario = Scenario::build(&config).expect("builds");
-    let mut group = c.benchmark_group("simulate");
-    group.sample_size(10);
-    for policy in config.resolved_policies() {
-        let transfers = scenario
-            .run_policy(&policy, &mut || {})
-            .expect("runs")
-            .output
-            .counters
-            .block_transfers;
-        group.throughput(Throughput::Elements(transfers));
-        group.bench_function(policy.name.clone(), |b| {
-            b.iter(|| {
-                black_box(
-                    scenario
-                        .run_policy(&policy, &mut || {})
-                        .expect("runs")
-                        .summary
-                        .mean_vm_s,
-                )
-            })
-        });
-    }
-    group.finish();
-}
-
-criterion_group!(benches, engine_queue, presets);
+criterion_group!(benches, engine_queue);
 criterion_main!(benches);

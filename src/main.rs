@@ -170,6 +170,40 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// The simulator's speed: every preset on the paper's default and the
+    /// flash crowd (configs/flash-crowd.toml) at 1k, 10k and 100k hosts, one
+    /// single-threaded run each; prints blocks/s and writes bench.csv.
+    Bench {
+        /// Only the paper's default and the flash crowd at 1k and 10k hosts.
+        #[arg(long)]
+        quick: bool,
+        /// Flash crowd sizes in hosts (10% seeders), run smallest first
+        /// [default: 1000,10000,100000, or 1000,10000 with --quick].
+        #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+        hosts: Vec<u64>,
+        /// Policy to run instead of the configs' (repeatable).
+        #[arg(long = "policy", value_name = "NAME")]
+        policies: Vec<String>,
+        /// Time budget of one flash crowd run (s); a run past it is stopped
+        /// (by an event limit estimated from the smaller sizes) and the
+        /// bigger sizes are skipped. `inf` for none.
+        #[arg(
+            long,
+            value_name = "S",
+            default_value_t = 120.0,
+            allow_negative_numbers = true
+        )]
+        max_wall_s: f64,
+        /// A paper default of 30 s of arrivals, for tests.
+        #[arg(long, hide = true)]
+        tiny: bool,
+        /// Output directory [default: out/bench].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Regenerate the paper's Figures 5-7 (Zipf and uniform) as CSV and SVG.
     Figures {
         /// Which figure: 5, 6, 7 or all.
@@ -283,6 +317,29 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             quiet: output.quiet,
         })
         .map(drop)?,
+        Command::Bench {
+            quick,
+            hosts,
+            policies,
+            max_wall_s,
+            tiny,
+            out,
+            quiet,
+        } => {
+            use vmswarm::experiments::bench::{DEFAULT_HOSTS, PlanOptions, QUICK_HOSTS};
+            let hosts = match (hosts.is_empty(), quick) {
+                (false, _) => hosts,
+                (true, true) => QUICK_HOSTS.to_vec(),
+                (true, false) => DEFAULT_HOSTS.to_vec(),
+            };
+            let plan = PlanOptions {
+                policies,
+                hosts,
+                max_wall_s,
+                tiny,
+            };
+            commands::bench(&commands::BenchOptions { plan, out, quiet }).map(drop)?
+        }
         Command::Figures {
             fig,
             quick,

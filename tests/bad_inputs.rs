@@ -203,6 +203,9 @@ fn cases() -> Vec<Case> {
         // Command line.
         case("missing-config", &[], "run nope.toml", "nope.toml", &["cannot read the config", "No such file"]),
         case("unwritable-out", &[("c.toml", TINY), ("file.txt", "not a directory\n")], "run c.toml --out file.txt/out", "file.txt/out", &["cannot write output", "file.txt is not a directory"]),
+        case("bench-too-few-hosts", &[], "bench --hosts 5", "configs/flash-crowd.toml", &["--hosts 5", "must be from 10", "to 10000000"]),
+        case("bench-zero-budget", &[], "bench --max-wall-s 0", "configs/flash-crowd.toml", &["--max-wall-s 0", "> 0", "inf for no budget"]),
+        case("bench-unknown-policy", &[], "bench --policy nope", "configs/flash-crowd.toml", &["--policy `nope`", "unknown policy", "cross-opt-exact"]),
         // Analytic configs (`vmswarm analyze`).
         case("analytic-unknown-key", &[("a.toml", &analytic("eta = 0.8", "eta = 0.8\nspeed = 3"))], "analyze a.toml", "a.toml", &["(`speed = 3`)", "unknown field `speed`", "`eta_common`"]),
         case("analytic-wrong-type", &[("a.toml", &analytic("images = 10", "images = \"ten\""))], "analyze a.toml", "a.toml", &["(`images = \"ten\"`)", "expected usize"]),

@@ -125,3 +125,69 @@ fn manifest_and_trace_inputs_run() {
     let vms = fs::read_to_string(out.join("vms.csv")).unwrap();
     assert_eq!(vms.lines().count(), 1 + 5 * 3);
 }
+
+#[test]
+fn bench_prints_its_table_and_writes_bench_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bench");
+    // --tiny shortens the paper's default to 30 s of arrivals, so that this
+    // stays quick in a debug build too. Only the outputs are checked: timing
+    // belongs in benchmarks, never in tests.
+    let o = vmswarm(&[
+        "bench",
+        "--tiny",
+        "--hosts",
+        "200",
+        "--policy",
+        "cross-equ",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for fragment in [
+        "blocks/s",
+        "events/s",
+        "peak_MB",
+        "machine at start",
+        "load average",
+    ] {
+        assert!(stdout.contains(fragment), "no `{fragment}` in {stdout}");
+    }
+    let text = fs::read_to_string(out.join("bench.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "scenario",
+            "policy",
+            "hosts",
+            "vms",
+            "events",
+            "block_transfers",
+            "wall_s",
+            "blocks_per_s",
+            "events_per_s",
+            "peak_rss_mb",
+            "peak_rss_per_run",
+            "load_1m",
+            "cores",
+            "status",
+            "note"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let scenarios: Vec<(&str, &str, &str)> = rows.iter().map(|r| (&r[0], &r[1], &r[2])).collect();
+    assert_eq!(scenarios[1], ("flash-crowd", "cross-equ", "200"));
+    assert_eq!(scenarios.len(), 2);
+    assert_eq!(scenarios[0].0, "paper-default");
+    // 200 hosts: 20 preheated seeders and 180 VMs, each fetching 50 blocks.
+    assert_eq!(&rows[1][3], "180");
+    assert_eq!(&rows[1][5], "9000");
+    for r in &rows {
+        assert_eq!(&r[13], "done", "{r:?}");
+        let blocks_per_s: f64 = r[7].parse().unwrap();
+        assert!(blocks_per_s > 0.0, "{r:?}");
+    }
+}

@@ -511,6 +511,53 @@ pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
     Ok(out)
 }
 
+/// Options of `vmswarm bench`.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Policies, sizes, time budget.
+    pub plan: crate::experiments::bench::PlanOptions,
+    /// Output directory (default `out/bench`).
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    pub quiet: bool,
+}
+
+/// `vmswarm bench`: the simulator's speed, one single-threaded run at a
+/// time; prints a table as runs finish and writes `bench.csv` into `out`.
+pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
+    use crate::experiments::bench::{Machine, Plan, csv, table_header, table_notes, table_row};
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out/bench"));
+    crate::app::output::check_output_dir(&out)?;
+    let plan = Plan::new(&opts.plan)?;
+    let start = Machine::now();
+    if !opts.quiet {
+        println!("machine at start: {}", start.describe());
+        print!("{}", table_header());
+    }
+    let rows = plan.run(&INTERRUPTED, &mut |row| {
+        if !opts.quiet {
+            use std::io::Write;
+            print!("{}", table_row(row));
+            // Runs take long: show each row as it comes, even through a pipe.
+            let _ = std::io::stdout().flush();
+        }
+    })?;
+    let bytes = csv(&rows, &start).map_err(|message| OutputError {
+        path: out.clone(),
+        message,
+    })?;
+    crate::app::output::write_files(&out, &[("bench.csv".into(), bytes)])?;
+    if !opts.quiet {
+        print!("{}", table_notes(&rows));
+        println!("machine at end: {}", Machine::now().describe());
+        println!("wrote {}", out.join("bench.csv").display());
+    }
+    Ok(out)
+}
+
 /// Options of `vmswarm import oci`.
 #[derive(Debug, Clone)]
 pub struct ImportOciOptions {
