@@ -1,10 +1,12 @@
 //! Experiments: sweeps over configs with replications and paired statistics,
-//! the paper's figures and its claims judged from them, policy comparisons,
-//! and plots.
+//! the paper's figures and its claims judged from them, the regime map
+//! (winners and claims across parameters the paper leaves open), policy
+//! comparisons, and plots.
 
 pub mod claims;
 pub mod compare;
 pub mod figures;
+pub mod heatmap;
 pub mod plot;
 pub mod stats;
 pub mod store;
