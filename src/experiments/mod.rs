@@ -8,6 +8,7 @@ pub mod compare;
 pub mod figures;
 pub mod heatmap;
 pub mod plot;
+pub mod regimes;
 pub mod stats;
 pub mod store;
 pub mod sweep;
