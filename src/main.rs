@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 use clap::{Args, Parser, Subcommand};
 
 use vmswarm::app::commands::{
-    self, FiguresOptions, INTERRUPTED, Overrides, RunOptions, SweepOptions, ValidateOptions,
+    self, FiguresOptions, INTERRUPTED, Overrides, RegimesOptions, RunOptions, SweepOptions,
+    ValidateOptions,
 };
 use vmswarm::app::error::Error;
 use vmswarm::experiments::figures::Metric;
@@ -228,6 +229,19 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// The regime map: each policy's standing in every cell (seeding
+    /// lifetime x u_c x request rate x popularity) and the paper's claims
+    /// judged per regime (CSV, Markdown, SVG heatmaps).
+    Regimes {
+        /// Reduced version (fewer rates, short windows, 2 replications).
+        #[arg(long)]
+        quick: bool,
+        /// Read regimes.toml from this directory instead of the bundled config.
+        #[arg(long, value_name = "DIR")]
+        configs: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 fn sweep_options(config: PathBuf, config_args: ConfigArgs, output: OutputArgs) -> SweepOptions {
@@ -363,6 +377,18 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             })
             .map(drop)?
         }
+        Command::Regimes {
+            quick,
+            configs,
+            output,
+        } => commands::regimes(&RegimesOptions {
+            quick,
+            threads: output.threads,
+            out: output.out,
+            config_dir: configs,
+            quiet: output.quiet,
+        })
+        .map(drop)?,
     }
     Ok(())
 }

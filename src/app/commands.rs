@@ -404,6 +404,75 @@ fn write_claims(
     Ok(())
 }
 
+/// Options of `vmswarm regimes`.
+#[derive(Debug, Clone, Default)]
+pub struct RegimesOptions {
+    /// The reduced map of `[sweep.quick]`.
+    pub quick: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    pub threads: Option<usize>,
+    /// Output directory (default `out/regimes`, or `out/regimes-quick`).
+    pub out: Option<PathBuf>,
+    /// Read `regimes.toml` from this directory instead of the bundled one.
+    pub config_dir: Option<PathBuf>,
+    /// Print nothing but errors.
+    pub quiet: bool,
+}
+
+/// `vmswarm regimes`: the regime map's sweep (resumable, like `sweep`),
+/// each cell's winners and each regime's claims; writes `regimes.csv`,
+/// `regimes-claims.csv`, `regimes.md` and the heatmaps, all or nothing.
+pub fn regimes(opts: &RegimesOptions) -> Result<PathBuf, Error> {
+    use crate::experiments::regimes::{RegimeMap, bundled_config};
+    let started = std::time::Instant::now();
+    let out = opts.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if opts.quick {
+            "out/regimes-quick"
+        } else {
+            "out/regimes"
+        })
+    });
+    crate::app::output::check_output_dir(&out)?;
+    let config = match &opts.config_dir {
+        Some(dir) => Config::load(&dir.join("regimes.toml"))?,
+        None => bundled_config()?,
+    };
+    // Every cell's config is checked here, before anything is written.
+    let map = RegimeMap::new(&config, opts.quick)?;
+    let store = crate::experiments::store::JobStore::open(&out, &map.sweep, opts.quick, &config)?;
+    let progress = job_bar(map.sweep.jobs().len() as u64, opts.quiet);
+    let execution = crate::experiments::sweep::Execution {
+        store: Some(&store),
+        shard: None,
+        stop: Some(&INTERRUPTED),
+        stop_after: None,
+    };
+    let results = with_threads(opts.threads, || map.sweep.execute(&execution, &progress));
+    progress.finish_and_clear();
+    let results = results?;
+    let result = map.judge(&results, opts.quick);
+    let files = result.files().map_err(|message| OutputError {
+        path: out.clone(),
+        message,
+    })?;
+    crate::app::output::write_files(&out, &files)?;
+    if !opts.quiet {
+        print!("{}", result.headline());
+        let transfers: u64 = results
+            .iter()
+            .flat_map(|j| &j.runs)
+            .map(|r| r.block_transfers)
+            .sum();
+        println!(
+            "{} runs, {transfers} block transfers in {:.1} s; wrote {}",
+            results.iter().map(|j| j.runs.len()).sum::<usize>(),
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(out)
+}
+
 /// Options of `vmswarm validate`.
 #[derive(Debug, Clone)]
 pub struct ValidateOptions {

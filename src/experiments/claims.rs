@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 
 use crate::experiments::figures::{FigureResult, Metric};
 use crate::experiments::stats::{Estimate, estimate};
+use crate::experiments::sweep::JobResult;
 
 // The thresholds for the claims' vague words. They were fixed from what the
 // words mean before any result was judged with them; docs/claims.md argues
@@ -257,30 +258,58 @@ impl Figure {
     }
 }
 
+/// One x value of a panel: which grid point it is read from, and what.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Column {
+    /// The x value: a rate, a common ratio, or an image's rank (1-based).
+    pub x: f64,
+    /// The sweep's grid point the values come from.
+    pub point: usize,
+    /// `None`: the metric; `Some(k)`: image `k`'s mean (0-based).
+    pub image: Option<usize>,
+}
+
 impl Panel {
     /// Panel `popularity` of a figure's sweep (see [`Figure::from_result`]).
     pub fn from_result(result: &FigureResult, popularity: &str, metric: Metric) -> Panel {
-        let replications = result.sweep.replications;
-        // (x, image) per column: image `None` reads the metric.
-        let mut columns: Vec<(f64, usize, Option<usize>)> = Vec::new();
+        let mut columns: Vec<Column> = Vec::new();
         for point in result.panel_points(popularity) {
             match result.x_of(point) {
-                Some(x) => columns.push((x, point.index, None)),
-                None => columns.extend(
-                    (0..point.config.content.images)
-                        .map(|k| ((k + 1) as f64, point.index, Some(k))),
-                ),
+                Some(x) => columns.push(Column {
+                    x,
+                    point: point.index,
+                    image: None,
+                }),
+                None => columns.extend((0..point.config.content.images).map(|k| Column {
+                    x: (k + 1) as f64,
+                    point: point.index,
+                    image: Some(k),
+                })),
             }
         }
-        columns.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Panel::from_columns(&columns, &result.results, result.sweep.replications, metric)
+    }
+
+    /// A panel of any sweep's jobs: one x value per column (sorted by x),
+    /// each policy's values per replication (`replications` of them; NaN
+    /// where a run has no value). Other commands (the regime map) build
+    /// their panels with it.
+    pub fn from_columns(
+        columns: &[Column],
+        results: &[JobResult],
+        replications: usize,
+        metric: Metric,
+    ) -> Panel {
+        let mut columns = columns.to_vec();
+        columns.sort_by(|a, b| a.x.total_cmp(&b.x));
         let mut panel = Panel {
-            xs: columns.iter().map(|c| c.0).collect(),
+            xs: columns.iter().map(|c| c.x).collect(),
             values: BTreeMap::new(),
         };
-        for (i, &(_, point, image)) in columns.iter().enumerate() {
-            for job in result.results.iter().filter(|j| j.point == point) {
+        for (i, column) in columns.iter().enumerate() {
+            for job in results.iter().filter(|j| j.point == column.point) {
                 for run in &job.runs {
-                    let value = match image {
+                    let value = match column.image {
                         None => metric.value(run),
                         Some(k) => run.image_means_s.get(k).copied().unwrap_or(f64::NAN),
                     };
@@ -802,26 +831,26 @@ impl Report {
     }
 }
 
-/// `claims.csv`: one row per claim and comparison (one row with empty
-/// comparison columns for a claim not run).
-pub fn claims_csv(claims: &[Claim], report: &Report) -> Result<Vec<u8>, String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| e.to_string();
-    w.write_record([
-        "claim",
-        "figure",
-        "verdict",
-        "comparison",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "unit",
-        "replications",
-        "comparison_verdict",
-        "metric",
-        "quick",
-    ])
-    .map_err(err)?;
+/// The columns of `claims.csv`, in order ([`claim_records`]' fields).
+pub const CLAIM_COLUMNS: [&str; 12] = [
+    "claim",
+    "figure",
+    "verdict",
+    "comparison",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "replications",
+    "comparison_verdict",
+    "metric",
+    "quick",
+];
+
+/// The records of `claims.csv` ([`CLAIM_COLUMNS`]): one per claim and
+/// comparison, one with empty comparison fields for a claim not run.
+pub fn claim_records(claims: &[Claim], report: &Report) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
     for claim in claims {
         let head = [claim.id, claim.figure, claim.verdict.name()].map(String::from);
         let tail = [
@@ -830,8 +859,7 @@ pub fn claims_csv(claims: &[Claim], report: &Report) -> Result<Vec<u8>, String> 
         ];
         if claim.comparisons.is_empty() {
             let blank = [""; 7].map(String::from);
-            w.write_record(head.iter().chain(&blank).chain(&tail))
-                .map_err(err)?;
+            records.push(head.iter().chain(&blank).chain(&tail).cloned().collect());
         }
         for c in &claim.comparisons {
             let e = &c.estimate;
@@ -844,9 +872,20 @@ pub fn claims_csv(claims: &[Claim], report: &Report) -> Result<Vec<u8>, String> 
                 e.n.to_string(),
                 c.verdict.name().to_string(),
             ];
-            w.write_record(head.iter().chain(&mid).chain(&tail))
-                .map_err(err)?;
+            records.push(head.iter().chain(&mid).chain(&tail).cloned().collect());
         }
+    }
+    records
+}
+
+/// `claims.csv`: one row per claim and comparison (one row with empty
+/// comparison columns for a claim not run).
+pub fn claims_csv(claims: &[Claim], report: &Report) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| e.to_string();
+    w.write_record(CLAIM_COLUMNS).map_err(err)?;
+    for record in claim_records(claims, report) {
+        w.write_record(&record).map_err(err)?;
     }
     w.into_inner().map_err(|e| e.to_string())
 }

@@ -24,7 +24,9 @@ pub struct Chart {
     pub series: Vec<Series>,
 }
 
-const COLORS: [RGBColor; 6] = [
+/// The series' colours, in order (the regime map's heatmaps use the same
+/// colour for a policy as the line charts).
+pub const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

@@ -50,7 +50,11 @@ pub struct Sweep {
     pub baseline: String,
 }
 
-/// Set a dotted key of a config to a value; the result is validated.
+/// Set a dotted key of a config to a value; the result is validated. A
+/// table value for a key that names a table is merged into it: each of its
+/// entries sets a key below `key` (`key = "workload"` with `{ lifetime_min_s
+/// = 0.0, lifetime_max_s = 5.0 }` sets both), and the table's other keys
+/// keep their values. This is how one sweep axis varies several keys.
 pub fn with_value(
     config: &Config,
     key: &str,
@@ -83,13 +87,32 @@ pub fn with_value(
             .and_then(toml::Value::as_table_mut)
             .ok_or_else(|| err(format!("`{p}` is not a table of the config")))?;
     }
-    table.insert(last.to_string(), value.clone());
+    match (table.get_mut(*last), value) {
+        // A table value sets several keys at once (a lifetime's min and max
+        // together, say): merged, so the table's other keys keep their values.
+        (Some(toml::Value::Table(old)), toml::Value::Table(entries)) => merge(old, entries),
+        _ => {
+            table.insert(last.to_string(), value.clone());
+        }
+    }
     let mut new: Config = root.try_into().map_err(|e: toml::de::Error| {
         err(format!("cannot be set to {value}: {}", e.message().trim()))
     })?;
     new.source = config.source.clone();
     new.validate(file)?;
     Ok(new)
+}
+
+/// Merge `entries` into `table`: nested tables merge, other values replace.
+fn merge(table: &mut toml::Table, entries: &toml::Table) {
+    for (key, value) in entries {
+        match (table.get_mut(key), value) {
+            (Some(toml::Value::Table(old)), toml::Value::Table(new)) => merge(old, new),
+            _ => {
+                table.insert(key.clone(), value.clone());
+            }
+        }
+    }
 }
 
 /// Seed of replication `r`: independent of the grid point, so the points of
@@ -539,5 +562,60 @@ mod tests {
         assert_eq!(s.points[0].config.workload.window_s, 50.0);
         let full = Sweep::new(&c, false, Path::new("s.toml")).unwrap();
         assert_eq!((full.points.len(), full.replications), (3, 10));
+    }
+
+    /// A lifetime-regime axis: one value sets two keys.
+    const PAIR_AXIS: &str = "[[sweep.axis]]\nkey = \"workload\"\nvalues = [{ lifetime_min_s = 0.0, lifetime_max_s = 5.0 }, { lifetime_min_s = 10.0, lifetime_max_s = 20.0 }]\n";
+
+    #[test]
+    fn a_table_value_sets_several_keys_and_keeps_the_others() {
+        let c = config(&format!(
+            "[workload]\nrate_per_s = 3.0\n{PAIR_AXIS}[[sweep.axis]]\nkey = \"workload.rate_per_s\"\nvalues = [1.0, 2.0]\n"
+        ));
+        let s = Sweep::new(&c, false, Path::new("s.toml")).unwrap();
+        let got: Vec<(f64, f64, f64)> = s
+            .points
+            .iter()
+            .map(|p| {
+                let w = &p.config.workload;
+                (w.lifetime_min_s, w.lifetime_max_s, w.rate_per_s)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0.0, 5.0, 1.0),
+                (0.0, 5.0, 2.0),
+                (10.0, 20.0, 1.0),
+                (10.0, 20.0, 2.0)
+            ]
+        );
+        // The rest of [workload] is untouched by the table value.
+        let only_pair = config(&format!("[workload]\nrate_per_s = 3.0\n{PAIR_AXIS}"));
+        let s = Sweep::new(&only_pair, false, Path::new("s.toml")).unwrap();
+        assert!(s.points.iter().all(|p| p.config.workload.rate_per_s == 3.0));
+        assert_eq!(s.keys, ["workload"]);
+    }
+
+    #[test]
+    fn a_table_value_is_checked_and_fingerprinted() {
+        // Min above max: the key inside the table value is named.
+        let c = config(
+            "[[sweep.axis]]\nkey = \"workload\"\nvalues = [{ lifetime_min_s = 30.0, lifetime_max_s = 5.0 }]\n",
+        );
+        let e = Sweep::new(&c, false, Path::new("s.toml")).unwrap_err();
+        assert!(e.key.starts_with("workload.lifetime"), "{e}");
+        assert!(e.message.contains("sweep.axis[0]"), "{e}");
+        let c = config("[[sweep.axis]]\nkey = \"workload\"\nvalues = [{ lifetime = 3.0 }]\n");
+        assert!(Sweep::new(&c, false, Path::new("s.toml")).is_err());
+        // Another pair is another sweep: stored runs are not reused.
+        let a = Sweep::new(&config(PAIR_AXIS), false, Path::new("s.toml")).unwrap();
+        let b = Sweep::new(
+            &config(&PAIR_AXIS.replace("20.0", "30.0")),
+            false,
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_ne!(a.fingerprint(), b.fingerprint());
     }
 }
