@@ -144,13 +144,44 @@ impl Choice<'_> {
     /// random position.
     fn probe(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
         let mut best: Option<(usize, PeerId)> = None;
-        let mut left = (PROBE_PER_SAMPLE * self.samples).min(list.len());
-        let mut i = if list.is_empty() {
-            return None;
-        } else {
-            rng.random_range(0..list.len())
-        };
-        while left > 0 && !list.is_empty() {
+        let window = (PROBE_PER_SAMPLE * self.samples).min(list.len());
+        self.walk(list, rng, Some(window), |h, load| {
+            if best.is_none_or(|(b, _)| load < b) {
+                best = Some((load, h));
+            }
+            load == 0
+        });
+        best.map(|(_, h)| h)
+    }
+
+    /// The first holder with a free slot from a random position (the early
+    /// rule, `source_choice = "first-free"`).
+    pub(super) fn first_free(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Found {
+        let mut found = Found::NoneFree;
+        self.walk(list, rng, None, |h, _| {
+            found = Found::Holder(h);
+            true
+        });
+        found
+    }
+
+    /// Visit `limit` present holders (or, without one, as many as the list
+    /// holds as it shrinks) in list order from a random position, wrapping
+    /// around, dropping departed ones; `visit` sees each free one with its
+    /// load and returns whether to stop.
+    fn walk(
+        &self,
+        list: &mut Vec<PeerId>,
+        rng: &mut Xoshiro256PlusPlus,
+        limit: Option<usize>,
+        mut visit: impl FnMut(PeerId, usize) -> bool,
+    ) {
+        if list.is_empty() {
+            return;
+        }
+        let mut i = rng.random_range(0..list.len());
+        let mut checked = 0;
+        while !list.is_empty() && checked < limit.unwrap_or(list.len()) {
             if i >= list.len() {
                 i = 0;
             }
@@ -160,42 +191,12 @@ impl Choice<'_> {
                 continue;
             }
             if let Some(load) = self.load(h)
-                && best.is_none_or(|(b, _)| load < b)
+                && visit(h, load)
             {
-                if load == 0 {
-                    return Some(h);
-                }
-                best = Some((load, h));
-            }
-            i += 1;
-            left -= 1;
-        }
-        best.map(|(_, h)| h)
-    }
-
-    /// The first holder with a free slot from a random position (the early
-    /// rule, `source_choice = "first-free"`).
-    pub(super) fn first_free(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Found {
-        if list.is_empty() {
-            return Found::NoneFree;
-        }
-        let mut i = rng.random_range(0..list.len());
-        let mut checked = 0;
-        while checked < list.len() {
-            if i >= list.len() {
-                i = 0;
-            }
-            let h = list[i];
-            if self.gone(h) {
-                list.swap_remove(i);
-                continue;
-            }
-            if self.load(h).is_some() {
-                return Found::Holder(h);
+                return;
             }
             i += 1;
             checked += 1;
         }
-        Found::NoneFree
     }
 }
