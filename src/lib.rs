@@ -46,6 +46,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod atomic_file;
 pub mod experiments;
 pub mod input;
 pub mod policy;

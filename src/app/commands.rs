@@ -77,7 +77,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, ""));
-    crate::app::output::check_output_dir(&out)?;
+    crate::atomic_file::check_dir(&out)?;
     let policies = config.resolved_policies();
     let total = (scenario.workload.requests.len() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
@@ -164,7 +164,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-sweep"));
-    crate::app::output::check_output_dir(&out)?;
+    crate::atomic_file::check_dir(&out)?;
     let store = crate::experiments::store::JobStore::open(&out, &sweep, opts.quick, &config)?;
     let progress = job_bar(sweep.jobs().len() as u64, opts.quiet);
     let execution = crate::experiments::sweep::Execution {
@@ -223,7 +223,7 @@ fn write_sweep(
             path: out.to_path_buf(),
             message: e.to_string(),
         })?;
-    crate::app::output::write_files(out, &files)?;
+    crate::atomic_file::write_files(out, &files)?;
     Ok(stats)
 }
 
@@ -234,7 +234,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<Path
     let (sweep, stores) = crate::experiments::store::open_for_merge(dirs)?;
     let results = crate::experiments::store::collect(&sweep, &stores)?;
     let out = out.unwrap_or_else(|| dirs[0].clone());
-    crate::app::output::check_output_dir(&out)?;
+    crate::atomic_file::check_dir(&out)?;
     write_sweep(&out, &sweep, &results)?;
     if !quiet {
         println!(
@@ -299,7 +299,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             "out/figures"
         })
     });
-    crate::app::output::check_output_dir(&out)?;
+    crate::atomic_file::check_dir(&out)?;
     let specs: Vec<crate::experiments::figures::FigureSpec> = crate::experiments::figures::FIGURES
         .iter()
         .filter(|f| opts.figures.is_empty() || opts.figures.contains(&f.number))
@@ -330,7 +330,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             path: out.clone(),
             message,
         })?;
-        crate::app::output::write_files(&out, &files)?;
+        crate::atomic_file::write_files(&out, &files)?;
         transfers += result.block_transfers();
         if !opts.quiet {
             println!(
@@ -393,12 +393,12 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::theory::validation:
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/validation"));
-    crate::app::output::check_output_dir(&out)?;
+    crate::atomic_file::check_dir(&out)?;
     let checks = with_threads(opts.threads, || {
         crate::theory::validation::validate(&settings, &tol)
     })?;
     let text = report(&checks, &settings, &tol);
-    crate::app::output::write_files(
+    crate::atomic_file::write_files(
         &out,
         &[
             ("validation.md".into(), text.clone().into_bytes()),
@@ -421,12 +421,12 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::theory::validation:
 pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
     let c = crate::theory::analysis::AnalyticConfig::load(config)?;
     let out = out.unwrap_or_else(|| PathBuf::from("out/analysis"));
-    crate::app::output::check_output_dir(&out)?;
+    crate::atomic_file::check_dir(&out)?;
     let files = crate::theory::analysis::files(&c).map_err(|message| OutputError {
         path: out.clone(),
         message,
     })?;
-    crate::app::output::write_files(&out, &files)?;
+    crate::atomic_file::write_files(&out, &files)?;
     if !quiet {
         for (name, _) in &files {
             println!("wrote {}", out.join(name).display());
@@ -444,13 +444,13 @@ pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-compare"));
-    crate::app::output::check_output_dir(&out)?;
+    crate::atomic_file::check_dir(&out)?;
     let progress = job_bar(0, opts.quiet);
     let (sweep, rows) = with_threads(opts.threads, || {
         crate::experiments::compare::run(&config, &opts.config, &progress)
     })?;
     progress.finish_and_clear();
-    crate::app::output::write_files(
+    crate::atomic_file::write_files(
         &out,
         &[(
             "compare.csv".into(),

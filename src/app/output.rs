@@ -4,35 +4,15 @@
 //! them are complete, so an interrupted or failed write leaves no file that
 //! looks finished.
 
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::input::scenario::{PolicyRun, Scenario};
 
-/// An output error, naming the path.
-#[derive(Debug)]
-pub struct OutputError {
-    /// The file or directory that could not be written.
-    pub path: PathBuf,
-    /// The underlying cause.
-    pub message: String,
-}
-
-impl std::fmt::Display for OutputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: cannot write output: {}",
-            self.path.display(),
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for OutputError {}
+/// An output file that could not be written, naming the path.
+pub use crate::atomic_file::WriteError as OutputError;
 
 #[derive(Serialize)]
 struct SummaryRow<'a> {
@@ -148,10 +128,7 @@ pub const RUN_FILES: [&str; 5] = [
 pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<(), OutputError> {
     let render = |name: &str, f: &dyn Fn(&mut Vec<u8>) -> io::Result<()>| {
         let mut buf = Vec::new();
-        f(&mut buf).map_err(|e| OutputError {
-            path: dir.join(name),
-            message: e.to_string(),
-        })?;
+        f(&mut buf).map_err(|e| OutputError::new(&dir.join(name), e))?;
         Ok::<_, OutputError>((name.to_string(), buf))
     };
     let files = vec![
@@ -161,59 +138,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<
         render("ticks.csv", &|w| ticks_csv(w, runs))?,
         render("manifest.toml", &|w| manifest(w, scenario))?,
     ];
-    write_files(dir, &files)
-}
-
-/// Check, before any work, that `dir` can be created: its nearest existing
-/// ancestor must be a directory. Creates nothing.
-pub fn check_output_dir(dir: &Path) -> Result<(), OutputError> {
-    let mut probe = Some(dir);
-    while let Some(p) = probe {
-        if let Ok(meta) = fs::metadata(p) {
-            return if meta.is_dir() {
-                Ok(())
-            } else {
-                Err(OutputError {
-                    path: dir.to_path_buf(),
-                    message: format!("{} is not a directory", p.display()),
-                })
-            };
-        }
-        probe = p.parent().filter(|q| !q.as_os_str().is_empty());
-    }
-    Ok(())
-}
-
-/// Write files into `dir` (created if missing) all or nothing: each goes to
-/// a hidden temporary name first, and only when all are written are they
-/// renamed into place. On failure the temporary files are removed.
-pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
-    fs::create_dir_all(dir).map_err(|e| OutputError {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    for (name, bytes) in files {
-        let tmp = dir.join(format!(".{name}.partial"));
-        if let Err(e) = fs::write(&tmp, bytes) {
-            let _ = fs::remove_file(&tmp);
-            for (t, _) in &staged {
-                let _ = fs::remove_file(t);
-            }
-            return Err(OutputError {
-                path: tmp,
-                message: e.to_string(),
-            });
-        }
-        staged.push((tmp, dir.join(name)));
-    }
-    for (tmp, dest) in &staged {
-        fs::rename(tmp, dest).map_err(|e| OutputError {
-            path: dest.clone(),
-            message: e.to_string(),
-        })?;
-    }
-    Ok(())
+    crate::atomic_file::write_files(dir, &files)
 }
 
 fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {

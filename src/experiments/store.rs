@@ -36,21 +36,7 @@ pub struct JobStore {
 }
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> OutputError {
-    OutputError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-/// Write a file by temporary name and rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial"));
-    fs::write(&tmp, bytes).map_err(|e| write_err(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| write_err(path, e))
+    OutputError::new(path, e)
 }
 
 impl JobStore {
@@ -71,7 +57,7 @@ impl JobStore {
                 config: base.clone(),
             })
             .map_err(|e| write_err(&def, e))?;
-            write_atomically(&def, text.as_bytes())?;
+            crate::atomic_file::write_file(&def, text.as_bytes())?;
         }
         Ok(JobStore { dir })
     }
@@ -101,7 +87,7 @@ impl JobStore {
     pub fn save(&self, job: &JobResult) -> Result<(), OutputError> {
         let path = self.job_path(job.point, job.replication);
         let text = toml::to_string(job).map_err(|e| write_err(&path, e))?;
-        write_atomically(&path, text.as_bytes())
+        crate::atomic_file::write_file(&path, text.as_bytes())
     }
 }
 
