@@ -7,7 +7,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use vmswarm::input::config::Config;
-use vmswarm::input::scenario::Scenario;
+use vmswarm::scenario::Scenario;
 use vmswarm::sim::engine::Engine;
 
 fn engine_queue(c: &mut Criterion) {

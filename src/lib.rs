@@ -18,7 +18,7 @@
 //! ```
 //! use std::path::Path;
 //! use vmswarm::input::config::Config;
-//! use vmswarm::input::scenario::Scenario;
+//! use vmswarm::scenario::Scenario;
 //!
 //! // Two small images, a short flash crowd, the paper's four policies.
 //! let config = Config::parse(
@@ -49,6 +49,9 @@ pub mod app;
 pub mod atomic_file;
 pub mod experiments;
 pub mod input;
+pub mod plot;
 pub mod policy;
+pub mod scenario;
 pub mod sim;
+pub mod stats;
 pub mod theory;

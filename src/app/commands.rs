@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::output::{OutputError, summary_table, write_run};
 use crate::input::config::{Config, ConfigError};
-use crate::input::scenario::Scenario;
+use crate::scenario::Scenario;
 
 pub use crate::app::error::Error;
 

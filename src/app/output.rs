@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::input::scenario::{PolicyRun, Scenario};
+use crate::scenario::{PolicyRun, Scenario};
 
 /// An output file that could not be written, naming the path.
 pub use crate::atomic_file::WriteError as OutputError;

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use indicatif::ProgressBar;
 
-use crate::experiments::stats::{Estimate, estimate, paired_difference};
 use crate::experiments::sweep::{JobResult, Sweep};
 use crate::input::config::{Axis, Config, ConfigError};
+use crate::stats::{Estimate, estimate, paired_difference};
 
 /// The metrics compared.
 pub const METRICS: [&str; 3] = ["mean_image_s", "mean_vm_s", "p95_s"];

@@ -6,9 +6,9 @@ use std::path::Path;
 use indicatif::ProgressBar;
 
 use crate::app::output::value_cell;
-use crate::experiments::plot::{Chart, Series, render_svg};
 use crate::experiments::sweep::{JobResult, PointStat, Sweep, summarize};
 use crate::input::config::{Config, ConfigError};
+use crate::plot::{Chart, Series, render_svg};
 
 /// One of the paper's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

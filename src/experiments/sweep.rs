@@ -18,11 +18,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::app::error::Error;
-use crate::experiments::stats::{Estimate, estimate, paired_difference};
 use crate::experiments::store::JobStore;
 use crate::input::config::{Config, ConfigError};
-use crate::input::scenario::Scenario;
-use crate::sim::swarm::stream_seed;
+use crate::scenario::Scenario;
+use crate::stats::{Estimate, estimate, paired_difference};
+
+/// Seeds of replications live with the scenarios they seed.
+pub use crate::scenario::replication_seed;
 
 /// One point of the grid: a value per axis.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,12 +92,6 @@ pub fn with_value(
     new.source = config.source.clone();
     new.validate(file)?;
     Ok(new)
-}
-
-/// Seed of replication `r`: independent of the grid point, so the points of
-/// a replication share random numbers. Kept within TOML's integer range.
-pub fn replication_seed(base: u64, r: usize) -> u64 {
-    stream_seed(base, 1_000_000 + r as u64) >> 1
 }
 
 impl Sweep {

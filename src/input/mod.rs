@@ -1,8 +1,7 @@
 //! Model inputs: the config, the content (images and chunks) and the workload
-//! (VM requests) it describes, drawn together into a [`scenario::Scenario`].
-//! Nothing here knows how a run proceeds.
+//! (VM requests) it describes; [`crate::scenario::Scenario`] draws them
+//! together. Nothing here knows how a run proceeds.
 
 pub mod config;
 pub mod content;
-pub mod scenario;
 pub mod workload;

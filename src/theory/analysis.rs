@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiments::plot::{Chart, Series, render_svg};
 use crate::input::config::{ConfigError, PopularityKind, describe_toml_error};
 use crate::input::workload::popularity;
+use crate::plot::{Chart, Series, render_svg};
 use crate::theory::analytic::{
     CrossModel, IsolatedModel, OdeSettings, Regime, SwarmParams, cross_allocation_at,
     cross_special_allocation, cross_summary, integrate_isolated, isolated_equilibria,

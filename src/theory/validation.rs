@@ -13,10 +13,10 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::app::error::Error;
-use crate::experiments::stats::{Estimate, estimate};
-use crate::experiments::sweep::replication_seed;
 use crate::input::config::{Config, ConfigError, Grouping, PolicyDef, RuleKind, SwarmModel};
-use crate::input::scenario::{PolicyRun, Scenario};
+use crate::scenario::replication_seed;
+use crate::scenario::{PolicyRun, Scenario};
+use crate::stats::{Estimate, estimate};
 use crate::theory::analytic::{
     CrossModel, IsolatedModel, Regime, SwarmParams, cross_equilibria, isolated_equilibria,
     optimal_isolated_allocation,

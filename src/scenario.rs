@@ -1,5 +1,9 @@
 //! From a config to results: draw the scenario (content and workload) once
-//! per seed, then run every policy on it (common random numbers).
+//! per seed, then run every policy on it (common random numbers); and the
+//! seeds of a sweep's replications.
+//!
+//! A layer of its own, above [`crate::sim`] (it runs the simulator) and
+//! below [`crate::theory`] and [`crate::experiments`] (which run scenarios).
 
 use indicatif::ProgressBar;
 
@@ -28,6 +32,12 @@ pub struct Scenario {
     pub content: Content,
     /// The VM requests.
     pub workload: Workload,
+}
+
+/// Seed of replication `r`: independent of the grid point, so the points of
+/// a replication share random numbers. Kept within TOML's integer range.
+pub fn replication_seed(base: u64, r: usize) -> u64 {
+    stream_seed(base, 1_000_000 + r as u64) >> 1
 }
 
 impl Scenario {
