@@ -254,9 +254,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            match e {
-                Error::Interrupted { .. } => ExitCode::from(130),
-                _ => ExitCode::FAILURE,
+            if e.is_interrupted() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }

@@ -2,16 +2,15 @@
 //! per seed, then run every policy on it (common random numbers); and the
 //! seeds of a sweep's replications.
 //!
-//! A layer of its own, above [`crate::sim`] (it runs the simulator) and
-//! below [`crate::theory`] and [`crate::experiments`] (which run scenarios).
-
-use indicatif::ProgressBar;
+//! A layer of its own, above `sim` (it runs the simulator) and below
+//! `theory` and `experiments` (which run scenarios).
 
 use crate::input::config::{
     ArrivalKind, Config, ConfigError, Grouping, MAX_ARRIVAL_TICKS, PolicyDef,
 };
 use crate::input::content::{Content, ContentReport};
 use crate::input::workload::Workload;
+use crate::progress::Progress;
 use crate::sim::metrics::{ImageStats, Summary, image_stats, summarize};
 use crate::sim::swarm::{RunError, RunOutput, RunSetup, simulate, stream_seed};
 
@@ -136,15 +135,15 @@ impl Scenario {
         })
     }
 
-    /// Run every policy of the config, in order, advancing `progress` by one
-    /// per completed VM.
-    pub fn run_all(&self, progress: &ProgressBar) -> Result<Vec<PolicyRun>, RunError> {
+    /// Run every policy of the config, in order: each policy starts a stage
+    /// of `progress`, and each completed VM advances it by one.
+    pub fn run_all(&self, progress: &dyn Progress) -> Result<Vec<PolicyRun>, RunError> {
         self.config
             .resolved_policies()
             .iter()
             .map(|p| {
-                progress.set_message(p.name.clone());
-                self.run_policy(p, &mut || progress.inc(1))
+                progress.stage(&p.name);
+                self.run_policy(p, &mut || progress.advance(1))
             })
             .collect()
     }

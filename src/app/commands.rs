@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::output::{OutputError, summary_table, write_run};
+use crate::atomic_file::{check_dir, write_files};
+use crate::experiments::sweep_output::{sweep_files, sweep_table};
 use crate::input::config::{Config, ConfigError};
+use crate::progress::Progress;
 use crate::scenario::Scenario;
 
 pub use crate::app::error::Error;
@@ -77,7 +80,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, ""));
-    crate::atomic_file::check_dir(&out)?;
+    check_dir(&out)?;
     let policies = config.resolved_policies();
     let total = (scenario.workload.requests.len() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
@@ -101,6 +104,21 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         println!("wrote {}", out.display());
     }
     Ok(out)
+}
+
+/// The library reports progress; a bar shows it.
+impl Progress for ProgressBar {
+    fn set_total(&self, total: u64) {
+        self.set_length(total);
+    }
+
+    fn stage(&self, name: &str) {
+        self.set_message(name.to_string());
+    }
+
+    fn advance(&self, n: u64) {
+        self.inc(n);
+    }
 }
 
 /// A bar counting completed VMs; hidden when stderr is not a terminal.
@@ -138,8 +156,9 @@ pub struct SweepOptions {
     pub stop_after: Option<usize>,
 }
 
-/// Raised by Ctrl-C (the CLI installs the handler): sweeps stop starting
-/// new jobs and report what they kept.
+/// Raised by Ctrl-C (the CLI installs the handler). The application hands
+/// it to sweeps as their stop flag: they stop starting new jobs and report
+/// what they kept.
 pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Run `f` on a rayon pool of `threads` workers (all cores when `None`).
@@ -164,7 +183,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-sweep"));
-    crate::atomic_file::check_dir(&out)?;
+    check_dir(&out)?;
     let store = crate::experiments::store::JobStore::open(&out, &sweep, opts.quick, &config)?;
     let progress = job_bar(sweep.jobs().len() as u64, opts.quiet);
     let execution = crate::experiments::sweep::Execution {
@@ -190,10 +209,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
     }
     let stats = write_sweep(&out, &sweep, &results)?;
     if !opts.quiet {
-        print!(
-            "{}",
-            crate::app::output::sweep_table(&sweep, &stats, "mean_image_s")
-        );
+        print!("{}", sweep_table(&sweep, &stats, "mean_image_s"));
         let transfers: u64 = results
             .iter()
             .flat_map(|j| &j.runs)
@@ -218,12 +234,8 @@ fn write_sweep(
     results: &[crate::experiments::sweep::JobResult],
 ) -> Result<Vec<crate::experiments::sweep::PointStat>, Error> {
     let stats = crate::experiments::sweep::summarize(sweep, results);
-    let files =
-        crate::app::output::sweep_files(sweep, results, &stats).map_err(|e| OutputError {
-            path: out.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    crate::atomic_file::write_files(out, &files)?;
+    let files = sweep_files(sweep, results, &stats).map_err(|e| OutputError::new(out, e))?;
+    write_files(out, &files)?;
     Ok(stats)
 }
 
@@ -234,7 +246,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<Path
     let (sweep, stores) = crate::experiments::store::open_for_merge(dirs)?;
     let results = crate::experiments::store::collect(&sweep, &stores)?;
     let out = out.unwrap_or_else(|| dirs[0].clone());
-    crate::atomic_file::check_dir(&out)?;
+    check_dir(&out)?;
     write_sweep(&out, &sweep, &results)?;
     if !quiet {
         println!(
@@ -299,7 +311,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             "out/figures"
         })
     });
-    crate::atomic_file::check_dir(&out)?;
+    check_dir(&out)?;
     let specs: Vec<crate::experiments::figures::FigureSpec> = crate::experiments::figures::FIGURES
         .iter()
         .filter(|f| opts.figures.is_empty() || opts.figures.contains(&f.number))
@@ -326,11 +338,8 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             spec.run(config, opts.quick, opts.extra, &bar)
         })?;
         bar.finish_and_clear();
-        let files = result.files().map_err(|message| OutputError {
-            path: out.clone(),
-            message,
-        })?;
-        crate::atomic_file::write_files(&out, &files)?;
+        let files = result.files().map_err(|e| OutputError::new(&out, e))?;
+        write_files(&out, &files)?;
         transfers += result.block_transfers();
         if !opts.quiet {
             println!(
@@ -342,7 +351,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             );
             print!(
                 "{}",
-                crate::app::output::sweep_table(
+                sweep_table(
                     &result.sweep,
                     &result.stats,
                     crate::experiments::figures::METRIC
@@ -393,12 +402,12 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::theory::validation:
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/validation"));
-    crate::atomic_file::check_dir(&out)?;
+    check_dir(&out)?;
     let checks = with_threads(opts.threads, || {
         crate::theory::validation::validate(&settings, &tol)
     })?;
     let text = report(&checks, &settings, &tol);
-    crate::atomic_file::write_files(
+    write_files(
         &out,
         &[
             ("validation.md".into(), text.clone().into_bytes()),
@@ -421,12 +430,9 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::theory::validation:
 pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
     let c = crate::theory::analysis::AnalyticConfig::load(config)?;
     let out = out.unwrap_or_else(|| PathBuf::from("out/analysis"));
-    crate::atomic_file::check_dir(&out)?;
-    let files = crate::theory::analysis::files(&c).map_err(|message| OutputError {
-        path: out.clone(),
-        message,
-    })?;
-    crate::atomic_file::write_files(&out, &files)?;
+    check_dir(&out)?;
+    let files = crate::theory::analysis::files(&c).map_err(|e| OutputError::new(&out, e))?;
+    write_files(&out, &files)?;
     if !quiet {
         for (name, _) in &files {
             println!("wrote {}", out.join(name).display());
@@ -444,13 +450,13 @@ pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-compare"));
-    crate::atomic_file::check_dir(&out)?;
+    check_dir(&out)?;
     let progress = job_bar(0, opts.quiet);
     let (sweep, rows) = with_threads(opts.threads, || {
         crate::experiments::compare::run(&config, &opts.config, &progress)
     })?;
     progress.finish_and_clear();
-    crate::atomic_file::write_files(
+    write_files(
         &out,
         &[(
             "compare.csv".into(),

@@ -3,12 +3,11 @@
 
 use std::path::Path;
 
-use indicatif::ProgressBar;
-
-use crate::app::output::value_cell;
-use crate::experiments::sweep::{JobResult, PointStat, Sweep, summarize};
+use crate::experiments::sweep::{JobResult, PointStat, Sweep, SweepError, summarize};
+use crate::experiments::sweep_output::value_cell;
 use crate::input::config::{Config, ConfigError};
 use crate::plot::{Chart, Series, render_svg};
+use crate::progress::Progress;
 
 /// One of the paper's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +92,8 @@ impl FigureSpec {
         config: &Config,
         quick: bool,
         extra: bool,
-        progress: &ProgressBar,
-    ) -> Result<FigureResult, crate::app::error::Error> {
+        progress: &dyn Progress,
+    ) -> Result<FigureResult, SweepError> {
         let sweep = self.sweep(config, quick, extra)?;
         let results = sweep.run(progress)?;
         let stats = summarize(&sweep, &results);

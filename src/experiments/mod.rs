@@ -5,3 +5,4 @@ pub mod compare;
 pub mod figures;
 pub mod store;
 pub mod sweep;
+pub mod sweep_output;
