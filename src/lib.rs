@@ -53,6 +53,7 @@
 //! ```
 
 #![warn(missing_docs)]
+#![warn(clippy::too_many_lines)]
 
 pub mod app;
 pub mod atomic_file;
@@ -62,6 +63,9 @@ pub mod plot;
 pub mod policy;
 pub mod progress;
 pub mod scenario;
+// split in the sim/ restructure: `Space::new` in sim/swarm.rs has 86 lines
+// (threshold 80); this allow goes when that file is split.
+#[allow(clippy::too_many_lines)]
 pub mod sim;
 pub mod stats;
 pub mod theory;

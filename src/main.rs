@@ -1,5 +1,7 @@
 //! The `vmswarm` command line: parses arguments and calls the library.
 
+#![warn(clippy::too_many_lines)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;

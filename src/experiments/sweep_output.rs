@@ -35,95 +35,110 @@ pub fn sweep_files(
     results: &[JobResult],
     stats: &[PointStat],
 ) -> io::Result<Vec<(String, Vec<u8>)>> {
-    let mut runs = Vec::new();
-    {
-        let mut w = csv_writer(&mut runs);
-        let mut header: Vec<String> = vec!["point".into()];
-        header.extend(sweep.keys.iter().cloned());
-        header.extend(
-            [
-                "replication",
-                "seed",
-                "policy",
-                "vms",
-                "mean_vm_s",
-                "mean_image_s",
-                "p95_s",
-                "server_utilisation",
-                "peer_utilisation",
-                "events",
-                "block_transfers",
-            ]
-            .map(String::from),
-        );
-        w.write_record(&header).map_err(csv_err)?;
-        for job in results {
-            let point = &sweep.points[job.point];
-            for r in &job.runs {
-                let mut row: Vec<String> = vec![job.point.to_string()];
-                row.extend(point.values.iter().map(|(_, v)| value_cell(v)));
-                row.extend([
-                    job.replication.to_string(),
-                    job.seed.to_string(),
-                    r.policy.clone(),
-                    r.vms.to_string(),
-                    r.mean_vm_s.to_string(),
-                    r.mean_image_s.to_string(),
-                    r.p95_s.to_string(),
-                    r.server_utilisation.to_string(),
-                    r.peer_utilisation.to_string(),
-                    r.events.to_string(),
-                    r.block_transfers.to_string(),
-                ]);
-                w.write_record(&row).map_err(csv_err)?;
-            }
-        }
-        flush(w)?;
-    }
-    let mut summary = Vec::new();
-    {
-        let mut w = csv_writer(&mut summary);
-        let mut header: Vec<String> = vec!["point".into()];
-        header.extend(sweep.keys.iter().cloned());
-        header.extend(
-            [
-                "policy",
-                "metric",
-                "n",
-                "mean",
-                "sd",
-                "ci_low",
-                "ci_high",
-                "baseline",
-                "diff_mean",
-                "diff_ci_low",
-                "diff_ci_high",
-            ]
-            .map(String::from),
-        );
-        w.write_record(&header).map_err(csv_err)?;
-        for s in stats {
-            let point = &sweep.points[s.point];
-            let mut row: Vec<String> = vec![s.point.to_string()];
+    Ok(vec![
+        ("runs.csv".into(), runs_csv(sweep, results)?),
+        ("sweep.csv".into(), summary_csv(sweep, stats)?),
+        ("manifest.toml".into(), manifest(sweep)?.into_bytes()),
+    ])
+}
+
+/// `runs.csv`: one row per job and policy.
+fn runs_csv(sweep: &Sweep, results: &[JobResult]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut w = csv_writer(&mut out);
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(sweep.keys.iter().cloned());
+    header.extend(
+        [
+            "replication",
+            "seed",
+            "policy",
+            "vms",
+            "mean_vm_s",
+            "mean_image_s",
+            "p95_s",
+            "server_utilisation",
+            "peer_utilisation",
+            "events",
+            "block_transfers",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&header).map_err(csv_err)?;
+    for job in results {
+        let point = &sweep.points[job.point];
+        for r in &job.runs {
+            let mut row: Vec<String> = vec![job.point.to_string()];
             row.extend(point.values.iter().map(|(_, v)| value_cell(v)));
-            let (e, d) = (&s.estimate, &s.vs_baseline);
             row.extend([
-                s.policy.clone(),
-                s.metric.clone(),
-                e.n.to_string(),
-                e.mean.to_string(),
-                e.sd.to_string(),
-                e.ci_low.to_string(),
-                e.ci_high.to_string(),
-                sweep.baseline.clone(),
-                d.mean.to_string(),
-                d.ci_low.to_string(),
-                d.ci_high.to_string(),
+                job.replication.to_string(),
+                job.seed.to_string(),
+                r.policy.clone(),
+                r.vms.to_string(),
+                r.mean_vm_s.to_string(),
+                r.mean_image_s.to_string(),
+                r.p95_s.to_string(),
+                r.server_utilisation.to_string(),
+                r.peer_utilisation.to_string(),
+                r.events.to_string(),
+                r.block_transfers.to_string(),
             ]);
             w.write_record(&row).map_err(csv_err)?;
         }
-        flush(w)?;
     }
+    flush(w)?;
+    Ok(out)
+}
+
+/// `sweep.csv`: one row per grid point, policy and metric.
+fn summary_csv(sweep: &Sweep, stats: &[PointStat]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut w = csv_writer(&mut out);
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(sweep.keys.iter().cloned());
+    header.extend(
+        [
+            "policy",
+            "metric",
+            "n",
+            "mean",
+            "sd",
+            "ci_low",
+            "ci_high",
+            "baseline",
+            "diff_mean",
+            "diff_ci_low",
+            "diff_ci_high",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&header).map_err(csv_err)?;
+    for s in stats {
+        let point = &sweep.points[s.point];
+        let mut row: Vec<String> = vec![s.point.to_string()];
+        row.extend(point.values.iter().map(|(_, v)| value_cell(v)));
+        let (e, d) = (&s.estimate, &s.vs_baseline);
+        row.extend([
+            s.policy.clone(),
+            s.metric.clone(),
+            e.n.to_string(),
+            e.mean.to_string(),
+            e.sd.to_string(),
+            e.ci_low.to_string(),
+            e.ci_high.to_string(),
+            sweep.baseline.clone(),
+            d.mean.to_string(),
+            d.ci_low.to_string(),
+            d.ci_high.to_string(),
+        ]);
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    flush(w)?;
+    Ok(out)
+}
+
+/// `manifest.toml`: the version, seeds, grid size, baseline and config.
+fn manifest(sweep: &Sweep) -> io::Result<String> {
     #[derive(Serialize)]
     struct SweepManifest<'a> {
         vmswarm_version: &'a str,
@@ -134,7 +149,7 @@ pub fn sweep_files(
         baseline: &'a str,
         config: &'a Config,
     }
-    let manifest = toml::to_string_pretty(&SweepManifest {
+    toml::to_string_pretty(&SweepManifest {
         vmswarm_version: env!("CARGO_PKG_VERSION"),
         seed: sweep.config.seed,
         replications: sweep.replications,
@@ -145,12 +160,7 @@ pub fn sweep_files(
         baseline: &sweep.baseline,
         config: &sweep.config,
     })
-    .map_err(io::Error::other)?;
-    Ok(vec![
-        ("runs.csv".into(), runs),
-        ("sweep.csv".into(), summary),
-        ("manifest.toml".into(), manifest.into_bytes()),
-    ])
+    .map_err(io::Error::other)
 }
 
 /// A table of one metric per grid point and policy: mean +- CI half-width.
