@@ -6,7 +6,7 @@
 //! `theory` and `experiments` (which run scenarios).
 
 use crate::input::config::{
-    ArrivalKind, Config, ConfigError, Grouping, MAX_ARRIVAL_TICKS, PolicyDef,
+    ArrivalKind, Config, ConfigError, Grouping, MAX_ARRIVAL_TICKS, PolicyDef, RunSize,
 };
 use crate::input::content::{Content, ContentReport};
 use crate::input::workload::Workload;
@@ -89,6 +89,9 @@ impl Scenario {
                 }
             }
         }
+        // `Config::validate` checked the cost of the content and requests it
+        // asks for; a manifest's and a trace's are known only now.
+        config.check_cost(&drawn_size(&content, &workload), &config.source)?;
         Ok(Scenario {
             config: config.clone(),
             content,
@@ -146,6 +149,33 @@ impl Scenario {
                 self.run_policy(p, &mut || progress.advance(1))
             })
             .collect()
+    }
+}
+
+/// The sizes of a drawn content and workload.
+fn drawn_size(content: &Content, workload: &Workload) -> RunSize {
+    let blocks = |chunks: &mut dyn Iterator<Item = usize>| -> (f64, f64) {
+        chunks.fold((0.0, 0.0), |(b, mb), c| {
+            let chunk = &content.chunks[c];
+            (b + f64::from(chunk.blocks), mb + chunk.size_mb())
+        })
+    };
+    let image_chunks: usize = content.images.iter().map(|im| im.chunks.len()).sum();
+    let (unique_blocks, _) = blocks(&mut (0..content.chunks.len()));
+    let mut held = content
+        .images
+        .iter()
+        .flat_map(|im| im.chunks.iter().copied());
+    let (image_blocks, image_mb) = blocks(&mut held);
+    RunSize {
+        images: content.images.len() as f64,
+        unique_chunks: content.chunks.len() as f64,
+        unique_blocks,
+        image_chunks: image_chunks as f64,
+        image_blocks,
+        image_mb,
+        requests: workload.requests.len() as f64,
+        span_s: workload.requests.last().map_or(0.0, |r| r.arrival_s),
     }
 }
 

@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 mod content;
 mod errors;
+mod estimate;
 mod limits;
 mod peers;
 mod policy;
@@ -29,7 +30,8 @@ pub use content::{ContentConfig, ContentKind, MAX_BLOCK_MB};
 use errors::Checks;
 pub use errors::ConfigError;
 pub(crate) use errors::describe_toml_error;
-pub use limits::LimitsConfig;
+pub use estimate::{Estimate, RunSize};
+pub use limits::{DEFAULT_MAX_BLOCK_TRANSFERS, DEFAULT_MAX_MEMORY_GB, LimitsConfig};
 pub use peers::{MAX_RATE_MBPS, PeersConfig, PieceSelection};
 pub use policy::{Grouping, PRESETS, PolicyDef, RuleKind, SwarmModel};
 pub use server::{MAX_ARRIVAL_TICKS, ServerConfig};
@@ -136,7 +138,8 @@ impl Config {
 
     /// Check every value's range; the error names the first bad key. The
     /// sections are checked in order: seed, policies, content, workload,
-    /// peers, server, limits, subgradient, sweep.
+    /// peers, server, limits, subgradient, sweep; then the estimated cost
+    /// of a run against the limits ([`Config::check_cost`]).
     pub fn validate(&self, file: &Path) -> Result<(), ConfigError> {
         let check = Checks::new(file);
         if self.seed > MAX_SEED {
@@ -156,7 +159,8 @@ impl Config {
         self.server.validate(&self.workload, &check)?;
         self.limits.validate(&check)?;
         self.subgradient.validate(&check)?;
-        self.sweep.validate(self, &check)
+        self.sweep.validate(self, &check)?;
+        self.check_cost(&RunSize::from_config(self), file)
     }
 }
 
