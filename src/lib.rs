@@ -10,7 +10,7 @@
 //! | [`input`] | config (with the rules' parameters), content, workload | - |
 //! | [`policy`] | the server's allocation rules, behind one trait | input |
 //! | [`sim`] | event engine, transfers, swarms, metrics | input, policy |
-//! | [`scenario`] | content and workload drawn per seed, every policy run on them; replication seeds | input, sim |
+//! | [`scenario`] | content and workload drawn per seed, every policy run on them; replication seeds | input, sim; progress |
 //! | [`theory`] | the analytic model and the simulator's validation against it | input, sim, scenario; stats, plot |
 //! | [`experiments`] | sweeps and their store and output files, figures, comparisons | input, sim, scenario; stats, plot, progress, atomic_file |
 //! | [`app`] | the commands, their output files, the progress bars, the Ctrl-C flag, the crate-wide error | everything |
