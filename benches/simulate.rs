@@ -17,7 +17,7 @@ use criterion::{criterion_group, criterion_main};
 
 use vmswarm::experiments::bench::{FLASH_CROWD, split_hosts};
 use vmswarm::input::config::{Config, PolicyDef};
-use vmswarm::input::scenario::Scenario;
+use vmswarm::scenario::Scenario;
 
 /// The paper's setup scaled down (6 images of 8 x 32 blocks, 60 s of
 /// arrivals): about 120 VMs, some 20 ms a run.

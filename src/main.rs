@@ -1,5 +1,7 @@
 //! The `vmswarm` command line: parses arguments and calls the library.
 
+#![warn(clippy::too_many_lines)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -299,18 +301,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         })
         .map(drop)?,
         Command::Merge { dirs, out, quiet } => commands::merge(&dirs, out, quiet).map(drop)?,
-        Command::Import(ImportCommand::Oci {
-            manifests,
-            out,
-            block_mb,
-            quiet,
-        }) => commands::import_oci(&commands::ImportOciOptions {
-            manifests,
-            out,
-            block_mb,
-            quiet,
-        })
-        .map(drop)?,
+        Command::Import(import) => import_images(import)?,
         Command::Compare {
             config,
             config_args,
@@ -339,21 +330,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             tiny,
             out,
             quiet,
-        } => {
-            use vmswarm::experiments::bench::{DEFAULT_HOSTS, PlanOptions, QUICK_HOSTS};
-            let hosts = match (hosts.is_empty(), quick) {
-                (false, _) => hosts,
-                (true, true) => QUICK_HOSTS.to_vec(),
-                (true, false) => DEFAULT_HOSTS.to_vec(),
-            };
-            let plan = PlanOptions {
-                policies,
-                hosts,
-                max_wall_s,
-                tiny,
-            };
-            commands::bench(&commands::BenchOptions { plan, out, quiet }).map(drop)?
-        }
+        } => bench(quick, hosts, policies, max_wall_s, tiny, out, quiet)?,
         Command::Figures {
             fig,
             quick,
@@ -361,22 +338,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             metric,
             configs,
             output,
-        } => {
-            let metric: Metric = metric
-                .parse()
-                .map_err(|e| Failure::Usage(format!("--metric: {e}")))?;
-            commands::figures(&FiguresOptions {
-                figures: fig.parse::<u8>().map(|n| vec![n]).unwrap_or_default(),
-                quick,
-                extra,
-                threads: output.threads,
-                out: output.out,
-                config_dir: configs,
-                quiet: output.quiet,
-                metric,
-            })
-            .map(drop)?
-        }
+        } => figures(fig, quick, extra, metric, configs, output)?,
         Command::Regimes {
             quick,
             configs,
@@ -390,6 +352,74 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         })
         .map(drop)?,
     }
+    Ok(())
+}
+
+/// `vmswarm import`.
+fn import_images(import: ImportCommand) -> Result<(), Failure> {
+    let ImportCommand::Oci {
+        manifests,
+        out,
+        block_mb,
+        quiet,
+    } = import;
+    commands::import_oci(&commands::ImportOciOptions {
+        manifests,
+        out,
+        block_mb,
+        quiet,
+    })?;
+    Ok(())
+}
+
+/// `vmswarm bench`: the sizes asked for, or the default or quick ones.
+fn bench(
+    quick: bool,
+    hosts: Vec<u64>,
+    policies: Vec<String>,
+    max_wall_s: f64,
+    tiny: bool,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use vmswarm::experiments::bench::{DEFAULT_HOSTS, PlanOptions, QUICK_HOSTS};
+    let hosts = match (hosts.is_empty(), quick) {
+        (false, _) => hosts,
+        (true, true) => QUICK_HOSTS.to_vec(),
+        (true, false) => DEFAULT_HOSTS.to_vec(),
+    };
+    let plan = PlanOptions {
+        policies,
+        hosts,
+        max_wall_s,
+        tiny,
+    };
+    commands::bench(&commands::BenchOptions { plan, out, quiet })?;
+    Ok(())
+}
+
+/// `vmswarm figures`: `--metric` is checked here, with a one-line error.
+fn figures(
+    fig: String,
+    quick: bool,
+    extra: bool,
+    metric: String,
+    configs: Option<PathBuf>,
+    output: OutputArgs,
+) -> Result<(), Failure> {
+    let metric: Metric = metric
+        .parse()
+        .map_err(|e| Failure::Usage(format!("--metric: {e}")))?;
+    commands::figures(&FiguresOptions {
+        figures: fig.parse::<u8>().map(|n| vec![n]).unwrap_or_default(),
+        quick,
+        extra,
+        threads: output.threads,
+        out: output.out,
+        config_dir: configs,
+        quiet: output.quiet,
+        metric,
+    })?;
     Ok(())
 }
 
@@ -412,9 +442,10 @@ fn main() -> ExitCode {
         }
         Err(Failure::Command(e)) => {
             eprintln!("error: {e}");
-            match e {
-                Error::Interrupted { .. } => ExitCode::from(130),
-                _ => ExitCode::FAILURE,
+            if e.is_interrupted() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }

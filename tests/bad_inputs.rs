@@ -144,6 +144,15 @@ fn cases() -> Vec<Case> {
         config("zero-blocks", "[content]\nblocks_per_chunk = 0\n", &["field `content.blocks_per_chunk`", "at least 1"]),
         config("zero-block-mb", "[content]\nblock_mb = 0.0\n", &["field `content.block_mb`", "> 0"]),
         config("manifest-required", "[content]\nkind = \"manifest\"\n", &["field `content.manifest`", "required"]),
+        // Configs: estimated cost above [limits] (issue 9).
+        config("rate-typo", "[workload]\nrate_per_s = 1e6\n", &["field `workload.rate_per_s`", "GB for 3.0e8 requests", "the limit is 8 GB (limits.max_memory_gb)", "lower the rate or the window"]),
+        config("million-images", "[content]\nimages = 1000000\n", &["field `content.images`", "GB for 1000000 images of 16 chunks of 64 blocks", "limits.max_memory_gb"]),
+        config("million-images-cross", "policies = [\"cross-equ\"]\n[content]\nimages = 1000000\n", &["field `content.images`", "block transfers to compare 5.0e11 pairs of images", "limits.max_block_transfers"]),
+        config("burst-typo", "[workload]\narrivals = \"burst\"\nburst_count = 100000000\n", &["field `workload.burst_count`", "GB for 1.0e8 requests", "lower the burst count"]),
+        config("memory-limit-lowered", "[limits]\nmax_memory_gb = 0.001\n", &["field `server.tick_s`", "ticks of server.tick_s = 1 s", "the limit is 0.001 GB (limits.max_memory_gb)"]),
+        config("work-limit-lowered", "[limits]\nmax_block_transfers = 1000\n", &["field `workload.rate_per_s`", "block transfers for 600 requests x 1024 blocks x 5 policies", "the limit is 1.0e3 (limits.max_block_transfers)"]),
+        config("memory-limit-zero", "[limits]\nmax_memory_gb = 0\n", &["field `limits.max_memory_gb`", "> 0"]),
+        case("trace-too-long-for-memory", &[("c.toml", &format!("{TRACE}[limits]\nmax_memory_gb = 0.01\n")), ("t.csv", &format!("time_s,image\n{}", "0.0,1\n".repeat(20000)))], "run c.toml", "c.toml", &["field `workload.trace`", "GB for 20000 requests", "use a shorter trace"]),
         // Configs: policies.
         config("no-policy", "policies = []\n", &["field `policies`", "at least one"]),
         config("unknown-policy", "policies = [\"iso\", \"fastest\"]\n", &["field `policies[1]`", "unknown policy `fastest`", "cross-opt-exact"]),

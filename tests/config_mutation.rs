@@ -22,7 +22,7 @@ use toml::{Table, Value};
 use vmswarm::experiments::sweep::{Sweep, summarize};
 use vmswarm::input::config::{ArrivalKind, Config, ConfigError, ContentConfig, ContentKind};
 use vmswarm::input::content::parse_manifest;
-use vmswarm::input::scenario::Scenario;
+use vmswarm::scenario::Scenario;
 
 /// The valid configs mutated, with the names they are parsed under.
 const BUNDLED: [(&str, &str); 4] = [

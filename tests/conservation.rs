@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use vmswarm::input::scenario::PolicyRun;
+use vmswarm::scenario::PolicyRun;
 
 /// (group, rate set at the tick, Mb sent during the tick that ended).
 type GroupTick = (usize, f64, f64);

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use vmswarm::app::output::{RUN_FILES, write_run};
-use vmswarm::input::scenario::Scenario;
+use vmswarm::scenario::Scenario;
 
 fn write(config_text: &str, dir: &Path) {
     let config = common::config(config_text);

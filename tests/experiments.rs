@@ -4,11 +4,11 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use indicatif::ProgressBar;
 use vmswarm::app::commands::with_threads;
-use vmswarm::app::output::sweep_files;
 use vmswarm::experiments::sweep::{Sweep, summarize};
+use vmswarm::experiments::sweep_output::sweep_files;
 use vmswarm::input::config::Config;
+use vmswarm::progress::NoProgress;
 
 /// A small figure-like config: 3 images x 4 chunks x 8 blocks, 40 s of arrivals.
 fn small(axis: &str, values: &str, extra: &str) -> String {
@@ -52,7 +52,7 @@ fn sweep_output_is_identical_with_one_and_two_threads() {
     let config = Config::parse(&text, Path::new("s.toml")).unwrap();
     let sweep = Sweep::new(&config, false, Path::new("s.toml")).unwrap();
     let files = |threads| {
-        let results = with_threads(Some(threads), || sweep.run(&ProgressBar::hidden())).unwrap();
+        let results = with_threads(Some(threads), || sweep.run(&NoProgress)).unwrap();
         let stats = summarize(&sweep, &results);
         sweep_files(&sweep, &results, &stats).unwrap()
     };

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use vmswarm::input::config::Config;
-use vmswarm::input::scenario::Scenario;
+use vmswarm::scenario::Scenario;
 use vmswarm::sim::{RunError, RunSetup, check_invariants, simulate};
 
 fn vmswarm(args: &[&str]) -> Output {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use vmswarm::input::scenario::Scenario;
+use vmswarm::scenario::Scenario;
 
 /// Image size in these tests: 4 chunks x 16 blocks x 4 Mb.
 const F_MB: f64 = 256.0;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use vmswarm::input::config::{ArrivalKind, Config, ConfigError, ContentKind};
-use vmswarm::input::scenario::Scenario;
+use vmswarm::scenario::Scenario;
 use vmswarm::experiments::sweep::Sweep;
 
 const FILE: &str = "fuzz-config.toml";

@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::output::{OutputError, summary_table, write_run};
+use crate::atomic_file::{check_dir, write_files};
+use crate::experiments::sweep_output::{sweep_files, sweep_table};
 use crate::input::config::{Config, ConfigError};
-use crate::input::scenario::Scenario;
+use crate::progress::Progress;
+use crate::scenario::Scenario;
 
 pub use crate::app::error::Error;
 
@@ -77,7 +80,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, ""));
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     let policies = config.resolved_policies();
     let total = (scenario.workload.requests.len() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
@@ -101,6 +104,21 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         println!("wrote {}", out.display());
     }
     Ok(out)
+}
+
+/// The library reports progress; a bar shows it.
+impl Progress for ProgressBar {
+    fn set_total(&self, total: u64) {
+        self.set_length(total);
+    }
+
+    fn stage(&self, name: &str) {
+        self.set_message(name.to_string());
+    }
+
+    fn advance(&self, n: u64) {
+        self.inc(n);
+    }
 }
 
 /// A bar counting completed VMs; hidden when stderr is not a terminal.
@@ -138,8 +156,9 @@ pub struct SweepOptions {
     pub stop_after: Option<usize>,
 }
 
-/// Raised by Ctrl-C (the CLI installs the handler): sweeps stop starting
-/// new jobs and report what they kept.
+/// Raised by Ctrl-C (the CLI installs the handler). The application hands
+/// it to sweeps as their stop flag: they stop starting new jobs and report
+/// what they kept.
 pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Run `f` on a rayon pool of `threads` workers (all cores when `None`).
@@ -164,7 +183,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-sweep"));
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     let store = crate::experiments::store::JobStore::open(&out, &sweep, opts.quick, &config)?;
     let progress = job_bar(sweep.jobs().len() as u64, opts.quiet);
     let execution = crate::experiments::sweep::Execution {
@@ -190,10 +209,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<PathBuf, Error> {
     }
     let stats = write_sweep(&out, &sweep, &results)?;
     if !opts.quiet {
-        print!(
-            "{}",
-            crate::app::output::sweep_table(&sweep, &stats, "mean_image_s")
-        );
+        print!("{}", sweep_table(&sweep, &stats, "mean_image_s"));
         let transfers: u64 = results
             .iter()
             .flat_map(|j| &j.runs)
@@ -218,12 +234,8 @@ fn write_sweep(
     results: &[crate::experiments::sweep::JobResult],
 ) -> Result<Vec<crate::experiments::sweep::PointStat>, Error> {
     let stats = crate::experiments::sweep::summarize(sweep, results);
-    let files =
-        crate::app::output::sweep_files(sweep, results, &stats).map_err(|e| OutputError {
-            path: out.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    crate::app::output::write_files(out, &files)?;
+    let files = sweep_files(sweep, results, &stats).map_err(|e| OutputError::new(out, e))?;
+    write_files(out, &files)?;
     Ok(stats)
 }
 
@@ -234,7 +246,7 @@ pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> Result<Path
     let (sweep, stores) = crate::experiments::store::open_for_merge(dirs)?;
     let results = crate::experiments::store::collect(&sweep, &stores)?;
     let out = out.unwrap_or_else(|| dirs[0].clone());
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     write_sweep(&out, &sweep, &results)?;
     if !quiet {
         println!(
@@ -302,7 +314,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             "out/figures"
         })
     });
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     let specs: Vec<crate::experiments::figures::FigureSpec> = crate::experiments::figures::FIGURES
         .iter()
         .filter(|f| opts.figures.is_empty() || opts.figures.contains(&f.number))
@@ -330,11 +342,10 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
             spec.run(config, opts.quick, opts.extra, &bar)
         })?;
         bar.finish_and_clear();
-        let files = result.files(opts.metric).map_err(|message| OutputError {
-            path: out.clone(),
-            message,
-        })?;
-        crate::app::output::write_files(&out, &files)?;
+        let files = result
+            .files(opts.metric)
+            .map_err(|e| OutputError::new(&out, e))?;
+        write_files(&out, &files)?;
         transfers += result.block_transfers();
         // Keep only what the claims need, not every run of every figure.
         let figure = crate::experiments::claims::Figure::from_result(&result, opts.metric);
@@ -356,10 +367,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<PathBuf, Error> {
                 Some(_) => opts.metric.name(),
                 None => "mean_image_s",
             };
-            print!(
-                "{}",
-                crate::app::output::sweep_table(&result.sweep, &result.stats, metric)
-            );
+            print!("{}", sweep_table(&result.sweep, &result.stats, metric));
         }
     }
     write_claims(&out, &judged, opts)?;
@@ -390,7 +398,7 @@ fn write_claims(
         path: out.to_path_buf(),
         message,
     })?;
-    crate::app::output::write_files(out, &files)?;
+    write_files(out, &files)?;
     if !opts.quiet {
         let quick = if opts.quick { " (quick run)" } else { "" };
         println!(
@@ -432,7 +440,7 @@ pub fn regimes(opts: &RegimesOptions) -> Result<PathBuf, Error> {
             "out/regimes"
         })
     });
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     let config = match &opts.config_dir {
         Some(dir) => Config::load(&dir.join("regimes.toml"))?,
         None => bundled_config()?,
@@ -455,7 +463,7 @@ pub fn regimes(opts: &RegimesOptions) -> Result<PathBuf, Error> {
         path: out.clone(),
         message,
     })?;
-    crate::app::output::write_files(&out, &files)?;
+    write_files(&out, &files)?;
     if !opts.quiet {
         print!("{}", result.headline());
         let transfers: u64 = results
@@ -506,12 +514,12 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::theory::validation:
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/validation"));
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     let checks = with_threads(opts.threads, || {
         crate::theory::validation::validate(&settings, &tol)
     })?;
     let text = report(&checks, &settings, &tol);
-    crate::app::output::write_files(
+    write_files(
         &out,
         &[
             ("validation.md".into(), text.clone().into_bytes()),
@@ -534,12 +542,9 @@ pub fn validate(opts: &ValidateOptions) -> Result<Vec<crate::theory::validation:
 pub fn analyze(config: &Path, out: Option<PathBuf>, quiet: bool) -> Result<PathBuf, Error> {
     let c = crate::theory::analysis::AnalyticConfig::load(config)?;
     let out = out.unwrap_or_else(|| PathBuf::from("out/analysis"));
-    crate::app::output::check_output_dir(&out)?;
-    let files = crate::theory::analysis::files(&c).map_err(|message| OutputError {
-        path: out.clone(),
-        message,
-    })?;
-    crate::app::output::write_files(&out, &files)?;
+    check_dir(&out)?;
+    let files = crate::theory::analysis::files(&c).map_err(|e| OutputError::new(&out, e))?;
+    write_files(&out, &files)?;
     if !quiet {
         for (name, _) in &files {
             println!("wrote {}", out.join(name).display());
@@ -557,13 +562,13 @@ pub fn compare(opts: &SweepOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.config, "-compare"));
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     let progress = job_bar(0, opts.quiet);
     let (sweep, rows) = with_threads(opts.threads, || {
         crate::experiments::compare::run(&config, &opts.config, &progress)
     })?;
     progress.finish_and_clear();
-    crate::app::output::write_files(
+    write_files(
         &out,
         &[(
             "compare.csv".into(),
@@ -599,7 +604,7 @@ pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/bench"));
-    crate::app::output::check_output_dir(&out)?;
+    check_dir(&out)?;
     let plan = Plan::new(&opts.plan)?;
     let start = Machine::now();
     if !opts.quiet {
@@ -618,7 +623,7 @@ pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
         path: out.clone(),
         message,
     })?;
-    crate::app::output::write_files(&out, &[("bench.csv".into(), bytes)])?;
+    write_files(&out, &[("bench.csv".into(), bytes)])?;
     if !opts.quiet {
         print!("{}", table_notes(&rows));
         println!("machine at end: {}", Machine::now().describe());
@@ -656,9 +661,9 @@ pub fn import_oci(opts: &ImportOciOptions) -> Result<PathBuf, Error> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    crate::app::output::check_output_dir(dir)?;
+    check_dir(dir)?;
     let import = crate::input::oci::import(&opts.manifests, opts.block_mb)?;
-    crate::app::output::write_files(dir, &[(name, import.toml.into_bytes())])?;
+    write_files(dir, &[(name, import.toml.into_bytes())])?;
     if !opts.quiet {
         for note in &import.notes {
             eprintln!("note: {note}");

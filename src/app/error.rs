@@ -1,11 +1,17 @@
 //! The errors a command reports: bad input, a run that failed, output that
-//! could not be written, or an interrupted sweep.
+//! could not be written, a sweep or its store that failed or was
+//! interrupted, or a validation that could not run. Each layer has its own
+//! error type; this one wraps them all, and says the same as they do.
 
 use std::fmt;
 
 use crate::app::output::OutputError;
+use crate::experiments::bench::BenchError;
+use crate::experiments::store::StoreError;
+use crate::experiments::sweep::SweepError;
 use crate::input::config::ConfigError;
 use crate::sim::RunError;
+use crate::theory::validation::ValidationError;
 
 /// Any error a command reports to the user.
 #[derive(Debug)]
@@ -16,15 +22,19 @@ pub enum Error {
     Run(RunError),
     /// Results could not be written.
     Output(OutputError),
-    /// A sweep was interrupted; what finished is kept.
-    Interrupted {
-        /// Jobs whose results are stored.
-        kept: usize,
-        /// Jobs in the sweep (or shard).
-        total: usize,
-        /// Where they are stored.
-        store: std::path::PathBuf,
-    },
+    /// A sweep failed, or was interrupted (what finished is kept).
+    Sweep(SweepError),
+    /// A sweep's store could not be written, read or merged.
+    Store(StoreError),
+    /// The validation against the analytic model could not run.
+    Validation(ValidationError),
+}
+
+impl Error {
+    /// Whether a sweep was interrupted (by Ctrl-C), keeping what finished.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Error::Sweep(SweepError::Interrupted { .. }))
+    }
 }
 
 impl fmt::Display for Error {
@@ -33,11 +43,9 @@ impl fmt::Display for Error {
             Error::Config(e) => write!(f, "{e}"),
             Error::Run(e) => write!(f, "{e}"),
             Error::Output(e) => write!(f, "{e}"),
-            Error::Interrupted { kept, total, store } => write!(
-                f,
-                "interrupted: {kept} of {total} runs are kept in {}; run the same command again to resume",
-                store.display()
-            ),
+            Error::Sweep(e) => write!(f, "{e}"),
+            Error::Store(e) => write!(f, "{e}"),
+            Error::Validation(e) => write!(f, "{e}"),
         }
     }
 }
@@ -59,5 +67,32 @@ impl From<RunError> for Error {
 impl From<OutputError> for Error {
     fn from(e: OutputError) -> Self {
         Error::Output(e)
+    }
+}
+
+impl From<SweepError> for Error {
+    fn from(e: SweepError) -> Self {
+        Error::Sweep(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
+    }
+}
+
+impl From<BenchError> for Error {
+    fn from(e: BenchError) -> Self {
+        match e {
+            BenchError::Config(e) => Error::Config(e),
+            BenchError::Run(e) => Error::Run(e),
+        }
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Error::Validation(e)
     }
 }

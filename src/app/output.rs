@@ -4,35 +4,15 @@
 //! them are complete, so an interrupted or failed write leaves no file that
 //! looks finished.
 
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
-use crate::input::scenario::{PolicyRun, Scenario};
+use crate::scenario::{PolicyRun, Scenario};
 
-/// An output error, naming the path.
-#[derive(Debug)]
-pub struct OutputError {
-    /// The file or directory that could not be written.
-    pub path: PathBuf,
-    /// The underlying cause.
-    pub message: String,
-}
-
-impl std::fmt::Display for OutputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: cannot write output: {}",
-            self.path.display(),
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for OutputError {}
+/// An output file that could not be written, naming the path.
+pub use crate::atomic_file::WriteError as OutputError;
 
 #[derive(Serialize)]
 struct SummaryRow<'a> {
@@ -151,10 +131,7 @@ pub const RUN_FILES: [&str; 5] = [
 pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<(), OutputError> {
     let render = |name: &str, f: &dyn Fn(&mut Vec<u8>) -> io::Result<()>| {
         let mut buf = Vec::new();
-        f(&mut buf).map_err(|e| OutputError {
-            path: dir.join(name),
-            message: e.to_string(),
-        })?;
+        f(&mut buf).map_err(|e| OutputError::new(&dir.join(name), e))?;
         Ok::<_, OutputError>((name.to_string(), buf))
     };
     let files = vec![
@@ -164,59 +141,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<
         render("ticks.csv", &|w| ticks_csv(w, runs))?,
         render("manifest.toml", &|w| manifest(w, scenario))?,
     ];
-    write_files(dir, &files)
-}
-
-/// Check, before any work, that `dir` can be created: its nearest existing
-/// ancestor must be a directory. Creates nothing.
-pub fn check_output_dir(dir: &Path) -> Result<(), OutputError> {
-    let mut probe = Some(dir);
-    while let Some(p) = probe {
-        if let Ok(meta) = fs::metadata(p) {
-            return if meta.is_dir() {
-                Ok(())
-            } else {
-                Err(OutputError {
-                    path: dir.to_path_buf(),
-                    message: format!("{} is not a directory", p.display()),
-                })
-            };
-        }
-        probe = p.parent().filter(|q| !q.as_os_str().is_empty());
-    }
-    Ok(())
-}
-
-/// Write files into `dir` (created if missing) all or nothing: each goes to
-/// a hidden temporary name first, and only when all are written are they
-/// renamed into place. On failure the temporary files are removed.
-pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
-    fs::create_dir_all(dir).map_err(|e| OutputError {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    for (name, bytes) in files {
-        let tmp = dir.join(format!(".{name}.partial"));
-        if let Err(e) = fs::write(&tmp, bytes) {
-            let _ = fs::remove_file(&tmp);
-            for (t, _) in &staged {
-                let _ = fs::remove_file(t);
-            }
-            return Err(OutputError {
-                path: tmp,
-                message: e.to_string(),
-            });
-        }
-        staged.push((tmp, dir.join(name)));
-    }
-    for (tmp, dest) in &staged {
-        fs::rename(tmp, dest).map_err(|e| OutputError {
-            path: dest.clone(),
-            message: e.to_string(),
-        })?;
-    }
-    Ok(())
+    crate::atomic_file::write_files(dir, &files)
 }
 
 fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
@@ -412,181 +337,6 @@ pub fn summary_table(runs: &[PolicyRun]) -> String {
             c.wall_s,
             c.block_transfers as f64 / c.wall_s.max(1e-9),
         ));
-    }
-    s
-}
-
-/// A grid value as a CSV cell: strings without quotes, numbers as TOML writes them.
-pub fn value_cell(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// `runs.csv`, `sweep.csv` and `manifest.toml` of a sweep.
-pub fn sweep_files(
-    sweep: &crate::experiments::sweep::Sweep,
-    results: &[crate::experiments::sweep::JobResult],
-    stats: &[crate::experiments::sweep::PointStat],
-) -> io::Result<Vec<(String, Vec<u8>)>> {
-    let mut runs = Vec::new();
-    {
-        let mut w = csv_writer(&mut runs);
-        let mut header: Vec<String> = vec!["point".into()];
-        header.extend(sweep.keys.iter().cloned());
-        header.extend(
-            [
-                "replication",
-                "seed",
-                "policy",
-                "vms",
-                "mean_vm_s",
-                "mean_image_s",
-                "p95_s",
-                "server_utilisation",
-                "peer_utilisation",
-                "events",
-                "block_transfers",
-            ]
-            .map(String::from),
-        );
-        w.write_record(&header).map_err(csv_err)?;
-        for job in results {
-            let point = &sweep.points[job.point];
-            for r in &job.runs {
-                let mut row: Vec<String> = vec![job.point.to_string()];
-                row.extend(point.values.iter().map(|(_, v)| value_cell(v)));
-                row.extend([
-                    job.replication.to_string(),
-                    job.seed.to_string(),
-                    r.policy.clone(),
-                    r.vms.to_string(),
-                    r.mean_vm_s.to_string(),
-                    r.mean_image_s.to_string(),
-                    r.p95_s.to_string(),
-                    r.server_utilisation.to_string(),
-                    r.peer_utilisation.to_string(),
-                    r.events.to_string(),
-                    r.block_transfers.to_string(),
-                ]);
-                w.write_record(&row).map_err(csv_err)?;
-            }
-        }
-        flush(w)?;
-    }
-    let mut summary = Vec::new();
-    {
-        let mut w = csv_writer(&mut summary);
-        let mut header: Vec<String> = vec!["point".into()];
-        header.extend(sweep.keys.iter().cloned());
-        header.extend(
-            [
-                "policy",
-                "metric",
-                "n",
-                "mean",
-                "sd",
-                "ci_low",
-                "ci_high",
-                "baseline",
-                "diff_mean",
-                "diff_ci_low",
-                "diff_ci_high",
-            ]
-            .map(String::from),
-        );
-        w.write_record(&header).map_err(csv_err)?;
-        for s in stats {
-            let point = &sweep.points[s.point];
-            let mut row: Vec<String> = vec![s.point.to_string()];
-            row.extend(point.values.iter().map(|(_, v)| value_cell(v)));
-            let (e, d) = (&s.estimate, &s.vs_baseline);
-            row.extend([
-                s.policy.clone(),
-                s.metric.clone(),
-                e.n.to_string(),
-                e.mean.to_string(),
-                e.sd.to_string(),
-                e.ci_low.to_string(),
-                e.ci_high.to_string(),
-                sweep.baseline.clone(),
-                d.mean.to_string(),
-                d.ci_low.to_string(),
-                d.ci_high.to_string(),
-            ]);
-            w.write_record(&row).map_err(csv_err)?;
-        }
-        flush(w)?;
-    }
-    #[derive(Serialize)]
-    struct SweepManifest<'a> {
-        vmswarm_version: &'a str,
-        seed: u64,
-        replications: usize,
-        replication_seeds: Vec<u64>,
-        grid_points: usize,
-        baseline: &'a str,
-        config: &'a crate::input::config::Config,
-    }
-    let manifest = toml::to_string_pretty(&SweepManifest {
-        vmswarm_version: env!("CARGO_PKG_VERSION"),
-        seed: sweep.config.seed,
-        replications: sweep.replications,
-        replication_seeds: (0..sweep.replications)
-            .map(|r| crate::experiments::sweep::replication_seed(sweep.config.seed, r))
-            .collect(),
-        grid_points: sweep.points.len(),
-        baseline: &sweep.baseline,
-        config: &sweep.config,
-    })
-    .map_err(io::Error::other)?;
-    Ok(vec![
-        ("runs.csv".into(), runs),
-        ("sweep.csv".into(), summary),
-        ("manifest.toml".into(), manifest.into_bytes()),
-    ])
-}
-
-/// A table of one metric per grid point and policy: mean +- CI half-width.
-pub fn sweep_table(
-    sweep: &crate::experiments::sweep::Sweep,
-    stats: &[crate::experiments::sweep::PointStat],
-    metric: &str,
-) -> String {
-    let mut s = format!(
-        "{metric} (mean +- 95% CI half-width over {} replications)\n",
-        sweep.replications
-    );
-    let policies = &sweep.config.policies;
-    s.push_str(&format!("{:<40}", "point"));
-    for p in policies {
-        s.push_str(&format!(" {p:>18}"));
-    }
-    s.push('\n');
-    for point in &sweep.points {
-        let label: Vec<String> = point
-            .values
-            .iter()
-            .map(|(k, v)| format!("{}={}", k.rsplit('.').next().unwrap_or(k), value_cell(v)))
-            .collect();
-        s.push_str(&format!("{:<40}", label.join(" ")));
-        for p in policies {
-            let cell = stats
-                .iter()
-                .find(|st| st.point == point.index && &st.policy == p && st.metric == metric)
-                .map(|st| {
-                    let e = &st.estimate;
-                    if e.n > 1 {
-                        format!("{:.2} +- {:.2}", e.mean, e.half_width())
-                    } else {
-                        format!("{:.2}", e.mean)
-                    }
-                })
-                .unwrap_or_default();
-            s.push_str(&format!(" {cell:>18}"));
-        }
-        s.push('\n');
     }
     s
 }

@@ -18,10 +18,42 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::app::error::Error;
 use crate::input::config::{Config, ConfigError, PolicyDef};
-use crate::input::scenario::Scenario;
+use crate::scenario::Scenario;
 use crate::sim::RunError;
+
+/// Why a bench did not finish: a scenario that cannot be drawn, or a run
+/// that broke an invariant (a bug, never a measurement).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BenchError {
+    /// A scenario's config or content is bad.
+    Config(ConfigError),
+    /// A run broke an invariant.
+    Run(RunError),
+}
+
+impl std::fmt::Display for BenchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BenchError::Config(e) => write!(f, "{e}"),
+            BenchError::Run(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for BenchError {}
+
+impl From<ConfigError> for BenchError {
+    fn from(e: ConfigError) -> Self {
+        BenchError::Config(e)
+    }
+}
+
+impl From<RunError> for BenchError {
+    fn from(e: RunError) -> Self {
+        BenchError::Run(e)
+    }
+}
 
 /// A config bundled into the binary, so the bench runs from any directory
 /// and always measures the same scenarios.
@@ -157,7 +189,11 @@ impl Plan {
     /// (Ctrl-C) skips what has not started. An error is a run that broke an
     /// invariant (a bug, never a measurement) or a scenario that cannot be
     /// drawn.
-    pub fn run(&self, stop: &AtomicBool, on_row: &mut dyn FnMut(&Row)) -> Result<Vec<Row>, Error> {
+    pub fn run(
+        &self,
+        stop: &AtomicBool,
+        on_row: &mut dyn FnMut(&Row),
+    ) -> Result<Vec<Row>, BenchError> {
         let mut rows = Vec::new();
         let mut emit = |row: Row, rows: &mut Vec<Row>| {
             on_row(&row);

@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::experiments::figures::{FigureResult, Metric};
-use crate::experiments::stats::{Estimate, estimate};
 use crate::experiments::sweep::JobResult;
+use crate::stats::{Estimate, estimate};
 
 // The thresholds for the claims' vague words. They were fixed from what the
 // words mean before any result was judged with them; docs/claims.md argues

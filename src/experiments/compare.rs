@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use indicatif::ProgressBar;
-
-use crate::experiments::stats::{Estimate, estimate, paired_difference};
-use crate::experiments::sweep::{JobResult, Sweep};
+use crate::experiments::sweep::{JobResult, PolicyResult, Sweep, SweepError};
+use crate::experiments::sweep_output::value_cell;
 use crate::input::config::{Axis, Config, ConfigError};
+use crate::progress::Progress;
+use crate::stats::{Estimate, estimate, paired_difference};
 
 /// The metrics compared.
 pub const METRICS: [&str; 3] = ["mean_image_s", "mean_vm_s", "p95_s"];
@@ -45,15 +45,15 @@ pub fn sweep(config: &Config, file: &Path) -> Result<Sweep, ConfigError> {
 pub fn run(
     config: &Config,
     file: &Path,
-    progress: &ProgressBar,
-) -> Result<(Sweep, Vec<Row>), crate::app::error::Error> {
+    progress: &dyn Progress,
+) -> Result<(Sweep, Vec<Row>), SweepError> {
     let sweep = sweep(config, file)?;
     let results = sweep.run(progress)?;
     let rows = rows(&sweep, &results);
     Ok((sweep, rows))
 }
 
-fn metric(r: &crate::experiments::sweep::PolicyResult, m: &str) -> f64 {
+fn metric(r: &PolicyResult, m: &str) -> f64 {
     match m {
         "mean_image_s" => r.mean_image_s,
         "mean_vm_s" => r.mean_vm_s,
@@ -66,7 +66,7 @@ pub fn rows(sweep: &Sweep, results: &[JobResult]) -> Vec<Row> {
     let policies = &sweep.config.policies;
     let mut out = Vec::new();
     for point in &sweep.points {
-        let popularity = crate::app::output::value_cell(&point.values[0].1);
+        let popularity = value_cell(&point.values[0].1);
         let jobs: Vec<&JobResult> = results.iter().filter(|j| j.point == point.index).collect();
         let values = |policy: &str, m: &str| -> Vec<f64> {
             jobs.iter()

@@ -3,12 +3,13 @@
 
 use std::path::Path;
 
-use indicatif::ProgressBar;
-
-use crate::app::output::value_cell;
-use crate::experiments::plot::{Chart, Series, render_svg};
-use crate::experiments::sweep::{GridPoint, JobResult, PointStat, PolicyResult, Sweep, summarize};
+use crate::experiments::sweep::{
+    GridPoint, JobResult, PointStat, PolicyResult, Sweep, SweepError, summarize,
+};
+use crate::experiments::sweep_output::value_cell;
 use crate::input::config::{Config, ConfigError};
+use crate::plot::{Chart, Series, render_svg};
+use crate::progress::Progress;
 
 /// One of the paper's figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +142,8 @@ impl FigureSpec {
         config: &Config,
         quick: bool,
         extra: bool,
-        progress: &ProgressBar,
-    ) -> Result<FigureResult, crate::app::error::Error> {
+        progress: &dyn Progress,
+    ) -> Result<FigureResult, SweepError> {
         let sweep = self.sweep(config, quick, extra)?;
         let results = sweep.run(progress)?;
         let stats = summarize(&sweep, &results);

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::experiments::plot::COLORS;
+use crate::plot::COLORS;
 
 /// One cell of a panel.
 #[derive(Debug, Clone, PartialEq)]

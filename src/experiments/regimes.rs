@@ -22,9 +22,9 @@ use std::path::Path;
 use crate::experiments::claims::{self, Claim, Column, Figure, Inputs, Panel, Report, Verdict};
 use crate::experiments::figures::Metric;
 use crate::experiments::heatmap::{HeatCell, HeatPanel, Heatmap, render_heatmap_svg};
-use crate::experiments::stats::{Estimate, estimate, paired_difference};
 use crate::experiments::sweep::{JobResult, PolicyResult, Sweep};
 use crate::input::config::{Config, ConfigError, PopularityKind};
+use crate::stats::{Estimate, estimate, paired_difference};
 
 /// The bundled config's path (for messages).
 pub const CONFIG_FILE: &str = "configs/regimes.toml";

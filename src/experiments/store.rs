@@ -13,10 +13,43 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::error::Error;
-use crate::app::output::OutputError;
+use crate::atomic_file::{WriteError, write_file};
 use crate::experiments::sweep::{JobResult, Sweep};
 use crate::input::config::{Config, ConfigError};
+
+/// Why a store could not be written, read or merged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreError {
+    /// A file of the store could not be written.
+    Write(WriteError),
+    /// A stored sweep is missing, unreadable, of another sweep or
+    /// incomplete, or its config is no longer valid; the error names the
+    /// file or directory.
+    Config(ConfigError),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Write(e) => write!(f, "{e}"),
+            StoreError::Config(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<WriteError> for StoreError {
+    fn from(e: WriteError) -> Self {
+        StoreError::Write(e)
+    }
+}
+
+impl From<ConfigError> for StoreError {
+    fn from(e: ConfigError) -> Self {
+        StoreError::Config(e)
+    }
+}
 
 /// What a sweep was expanded from: enough to expand it again for a merge.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,24 +68,6 @@ pub struct JobStore {
     dir: PathBuf,
 }
 
-fn write_err(path: &Path, e: impl std::fmt::Display) -> OutputError {
-    OutputError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-/// Write a file by temporary name and rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial"));
-    fs::write(&tmp, bytes).map_err(|e| write_err(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| write_err(path, e))
-}
-
 impl JobStore {
     /// Open (creating it if needed) the store of `sweep` under `out`.
     pub fn open(
@@ -60,9 +75,9 @@ impl JobStore {
         sweep: &Sweep,
         quick: bool,
         base: &Config,
-    ) -> Result<JobStore, OutputError> {
+    ) -> Result<JobStore, StoreError> {
         let dir = out.join(".jobs").join(sweep.fingerprint());
-        fs::create_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
+        fs::create_dir_all(&dir).map_err(|e| WriteError::new(&dir, e))?;
         let def = dir.join("sweep.toml");
         if !def.exists() {
             let text = toml::to_string_pretty(&SweepDefinition {
@@ -70,8 +85,8 @@ impl JobStore {
                 quick,
                 config: base.clone(),
             })
-            .map_err(|e| write_err(&def, e))?;
-            write_atomically(&def, text.as_bytes())?;
+            .map_err(|e| WriteError::new(&def, e))?;
+            write_file(&def, text.as_bytes())?;
         }
         Ok(JobStore { dir })
     }
@@ -98,16 +113,16 @@ impl JobStore {
     }
 
     /// Store a finished job.
-    pub fn save(&self, job: &JobResult) -> Result<(), OutputError> {
+    pub fn save(&self, job: &JobResult) -> Result<(), StoreError> {
         let path = self.job_path(job.point, job.replication);
-        let text = toml::to_string(job).map_err(|e| write_err(&path, e))?;
-        write_atomically(&path, text.as_bytes())
+        let text = toml::to_string(job).map_err(|e| WriteError::new(&path, e))?;
+        Ok(write_file(&path, text.as_bytes())?)
     }
 }
 
 /// The stores found under sweep output directories, checked to belong to
 /// one sweep: its expanded sweep and every store.
-pub fn open_for_merge(dirs: &[PathBuf]) -> Result<(Sweep, Vec<JobStore>), Error> {
+pub fn open_for_merge(dirs: &[PathBuf]) -> Result<(Sweep, Vec<JobStore>), StoreError> {
     let mut stores = Vec::new();
     for dir in dirs {
         let jobs = dir.join(".jobs");
@@ -161,7 +176,7 @@ pub fn open_for_merge(dirs: &[PathBuf]) -> Result<(Sweep, Vec<JobStore>), Error>
 }
 
 /// Every job of `sweep` from `stores`, in job order; an error lists what is missing.
-pub fn collect(sweep: &Sweep, stores: &[JobStore]) -> Result<Vec<JobResult>, Error> {
+pub fn collect(sweep: &Sweep, stores: &[JobStore]) -> Result<Vec<JobResult>, StoreError> {
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for (p, r) in sweep.jobs() {

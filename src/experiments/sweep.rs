@@ -7,22 +7,77 @@
 //! `r` alone, so every grid point and every policy of a replication sees the
 //! same random numbers (common random numbers), and results are paired.
 
-use std::path::Path;
-
-use indicatif::ProgressBar;
-use rayon::prelude::*;
-
 use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::app::error::Error;
-use crate::experiments::stats::{Estimate, estimate, paired_difference};
-use crate::experiments::store::JobStore;
+use crate::experiments::store::{JobStore, StoreError};
 use crate::input::config::{Config, ConfigError};
-use crate::input::scenario::Scenario;
-use crate::input::seed::stream_seed;
+use crate::progress::Progress;
+use crate::scenario::Scenario;
+use crate::sim::RunError;
+use crate::stats::{Estimate, estimate, paired_difference};
+
+/// Seeds of replications live with the scenarios they seed.
+pub use crate::scenario::replication_seed;
+
+/// Why a sweep did not produce all its results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SweepError {
+    /// The sweep, a grid point's config or its scenario is bad.
+    Config(ConfigError),
+    /// A run hit a guard or broke an invariant.
+    Run(RunError),
+    /// A finished job could not be stored.
+    Store(StoreError),
+    /// The sweep was interrupted; what finished is kept.
+    Interrupted {
+        /// Jobs whose results are stored.
+        kept: usize,
+        /// Jobs in the sweep (or shard).
+        total: usize,
+        /// Where they are stored.
+        store: PathBuf,
+    },
+}
+
+impl std::fmt::Display for SweepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepError::Config(e) => write!(f, "{e}"),
+            SweepError::Run(e) => write!(f, "{e}"),
+            SweepError::Store(e) => write!(f, "{e}"),
+            SweepError::Interrupted { kept, total, store } => write!(
+                f,
+                "interrupted: {kept} of {total} runs are kept in {}; run the same command again to resume",
+                store.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SweepError {}
+
+impl From<ConfigError> for SweepError {
+    fn from(e: ConfigError) -> Self {
+        SweepError::Config(e)
+    }
+}
+
+impl From<RunError> for SweepError {
+    fn from(e: RunError) -> Self {
+        SweepError::Run(e)
+    }
+}
+
+impl From<StoreError> for SweepError {
+    fn from(e: StoreError) -> Self {
+        SweepError::Store(e)
+    }
+}
 
 /// One point of the grid: a value per axis.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,12 +168,6 @@ fn merge(table: &mut toml::Table, entries: &toml::Table) {
             }
         }
     }
-}
-
-/// Seed of replication `r`: independent of the grid point, so the points of
-/// a replication share random numbers. Kept within TOML's integer range.
-pub fn replication_seed(base: u64, r: usize) -> u64 {
-    stream_seed(base, 1_000_000 + r as u64) >> 1
 }
 
 impl Sweep {
@@ -217,7 +266,7 @@ impl Sweep {
 
     /// Run every job in parallel on the current rayon pool; results come
     /// back in job order whatever the thread count.
-    pub fn run(&self, progress: &ProgressBar) -> Result<Vec<JobResult>, Error> {
+    pub fn run(&self, progress: &dyn Progress) -> Result<Vec<JobResult>, SweepError> {
         self.execute(&Execution::default(), progress)
     }
 
@@ -235,22 +284,22 @@ impl Sweep {
     /// Run the jobs `execution` selects, in parallel, taking finished ones
     /// from its store and storing new ones as they finish. When the stop
     /// flag is raised, jobs not yet started are skipped and the result is
-    /// [`Error::Interrupted`], with what finished kept in the store.
+    /// [`SweepError::Interrupted`], with what finished kept in the store.
     pub fn execute(
         &self,
         execution: &Execution,
-        progress: &ProgressBar,
-    ) -> Result<Vec<JobResult>, Error> {
+        progress: &dyn Progress,
+    ) -> Result<Vec<JobResult>, SweepError> {
         let jobs = self.shard_jobs(execution.shard);
-        progress.set_length(jobs.len() as u64);
+        progress.set_total(jobs.len() as u64);
         let done = AtomicUsize::new(0);
         let local_stop = AtomicBool::new(false);
         let stop = execution.stop.unwrap_or(&local_stop);
-        let results: Vec<Result<Option<JobResult>, Error>> = jobs
+        let results: Vec<Result<Option<JobResult>, SweepError>> = jobs
             .par_iter()
             .map(|&(p, r)| {
                 if let Some(job) = execution.store.and_then(|s| s.load(self, p, r)) {
-                    progress.inc(1);
+                    progress.advance(1);
                     done.fetch_add(1, Ordering::SeqCst);
                     return Ok(Some(job));
                 }
@@ -261,7 +310,7 @@ impl Sweep {
                 if let Some(store) = execution.store {
                     store.save(&job)?;
                 }
-                progress.inc(1);
+                progress.advance(1);
                 let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
                 if execution.stop_after.is_some_and(|k| finished >= k) {
                     stop.store(true, Ordering::SeqCst);
@@ -278,7 +327,7 @@ impl Sweep {
             }
         }
         if missing > 0 {
-            return Err(Error::Interrupted {
+            return Err(SweepError::Interrupted {
                 kept: out.len(),
                 total: jobs.len(),
                 store: execution
@@ -291,7 +340,7 @@ impl Sweep {
     }
 
     /// Run one grid point's replication: every policy on one scenario.
-    pub fn run_job(&self, point: usize, replication: usize) -> Result<JobResult, Error> {
+    pub fn run_job(&self, point: usize, replication: usize) -> Result<JobResult, SweepError> {
         let mut config = self.points[point].config.clone();
         config.seed = replication_seed(self.config.seed, replication);
         let scenario = Scenario::build(&config)?;
@@ -314,7 +363,7 @@ impl Sweep {
                     image_means_s: run.per_image.iter().map(|s| s.mean_s).collect(),
                 })
             })
-            .collect::<Result<Vec<_>, Error>>()?;
+            .collect::<Result<Vec<_>, SweepError>>()?;
         Ok(JobResult {
             point,
             replication,
@@ -372,7 +421,7 @@ pub struct Execution<'a> {
     pub store: Option<&'a JobStore>,
     /// Run only this shard's jobs.
     pub shard: Option<Shard>,
-    /// Raised (by Ctrl-C) to stop starting new jobs.
+    /// Raised (by the application, on Ctrl-C) to stop starting new jobs.
     pub stop: Option<&'a AtomicBool>,
     /// Raise the stop flag after this many jobs finish (to test resuming).
     pub stop_after: Option<usize>,

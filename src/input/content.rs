@@ -285,9 +285,30 @@ pub fn parse_manifest(
                 .into(),
         ));
     }
+    let mut chunks = manifest_chunks(&file.chunk, config, &err)?;
+    let images = manifest_images(&file.image, &mut chunks, config, &err)?;
+    Ok(drop_unused_chunks(Content {
+        chunks: chunks.list,
+        images,
+    }))
+}
+
+/// A manifest's chunks so far, and the index of each id.
+struct ManifestChunks {
+    list: Vec<Chunk>,
+    by_id: HashMap<String, usize>,
+}
+
+/// The `[[chunk]]` entries, checked: unique non-empty ids, sizes in range
+/// (the config's defaults where a chunk gives none).
+fn manifest_chunks(
+    entries: &[ManifestChunk],
+    config: &ContentConfig,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<ManifestChunks, ConfigError> {
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
-    for (i, mc) in file.chunk.iter().enumerate() {
+    for (i, mc) in entries.iter().enumerate() {
         if mc.id.is_empty() {
             return Err(err(&format!("chunk[{i}].id"), "must not be empty".into()));
         }
@@ -327,9 +348,24 @@ pub fn parse_manifest(
             block_mb,
         });
     }
+    Ok(ManifestChunks {
+        list: chunks,
+        by_id,
+    })
+}
+
+/// The `[[image]]` entries, checked: unique non-empty names, non-empty
+/// chunk lists without repeats. A chunk id not in `[[chunk]]` is added to
+/// `chunks` with the config's default size.
+fn manifest_images(
+    entries: &[ManifestImage],
+    chunks: &mut ManifestChunks,
+    config: &ContentConfig,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Vec<Image>, ConfigError> {
     let mut images = Vec::new();
     let mut names = HashSet::new();
-    for (i, mi) in file.image.iter().enumerate() {
+    for (i, mi) in entries.iter().enumerate() {
         if mi.name.is_empty() {
             return Err(err(&format!("image[{i}].name"), "must not be empty".into()));
         }
@@ -363,13 +399,14 @@ pub fn parse_manifest(
                     format!("chunk `{id}` is listed twice in image `{}`", mi.name),
                 ));
             }
-            let idx = *by_id.entry(id.clone()).or_insert_with(|| {
-                chunks.push(Chunk {
+            let list_of_chunks = &mut chunks.list;
+            let idx = *chunks.by_id.entry(id.clone()).or_insert_with(|| {
+                list_of_chunks.push(Chunk {
                     id: id.clone(),
                     blocks: config.blocks_per_chunk,
                     block_mb: config.block_mb,
                 });
-                chunks.len() - 1
+                list_of_chunks.len() - 1
             });
             list.push(idx);
         }
@@ -378,7 +415,7 @@ pub fn parse_manifest(
             chunks: list,
         });
     }
-    Ok(drop_unused_chunks(Content { chunks, images }))
+    Ok(images)
 }
 
 /// Number of server groups a policy has on this content: images, or the

@@ -1,11 +1,11 @@
 //! Model inputs: the config, the content (images and chunks) and the workload
-//! (VM requests) it describes, drawn together into a [`scenario::Scenario`].
-//! Nothing here knows how a run proceeds. [`oci`] turns container image
-//! manifests into a content file (`vmswarm import oci`).
+//! (VM requests) it describes; the layer above the simulator (`scenario`)
+//! draws them together. Nothing here knows how a run proceeds. [`oci`]
+//! turns container image manifests into a content file (`vmswarm import
+//! oci`).
 
 pub mod config;
 pub mod content;
 pub mod oci;
-pub mod scenario;
 pub mod seed;
 pub mod workload;

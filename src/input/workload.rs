@@ -72,78 +72,11 @@ impl Workload {
     ) -> Result<Workload, ConfigError> {
         let k = content.images.len();
         let popularity = popularity(workload.popularity, k, workload.zipf_exponent);
-        let mut cdf: Vec<f64> = popularity
-            .iter()
-            .scan(0.0, |acc, p| {
-                *acc += p;
-                Some(*acc)
-            })
-            .collect();
-        if let Some(last) = cdf.last_mut() {
-            *last = 1.0;
-        }
-
+        let cdf = cumulative(&popularity);
         // Times and images first, then per-VM draws, so that the arrivals of a
         // seed do not depend on how hosts or lifetimes are drawn.
-        let arrivals: Vec<(f64, usize)> = match workload.arrivals {
-            ArrivalKind::Poisson => {
-                let gap = Exp::new(workload.rate_per_s).expect("rate validated > 0");
-                let mut t = 0.0;
-                let mut out = Vec::new();
-                loop {
-                    t += gap.sample(rng);
-                    if t >= workload.window_s {
-                        break;
-                    }
-                    out.push((t, pick(&cdf, rng.random::<f64>())));
-                }
-                out
-            }
-            ArrivalKind::Burst => {
-                let mut out: Vec<(f64, usize)> = (0..workload.burst_count)
-                    .map(|_| {
-                        let t = if workload.burst_spread_s > 0.0 {
-                            rng.random_range(0.0..=workload.burst_spread_s)
-                        } else {
-                            0.0
-                        };
-                        (t, pick(&cdf, rng.random::<f64>()))
-                    })
-                    .collect();
-                out.sort_by(|a, b| a.0.total_cmp(&b.0));
-                out
-            }
-            ArrivalKind::Trace => {
-                let path = workload.trace.as_deref().unwrap_or(Path::new(""));
-                load_trace(path, content)?
-            }
-        };
-        let draw_upload = |rng: &mut R| {
-            if peers.upload_spread > 0.0 {
-                let lo = peers.upload_mbps * (1.0 - peers.upload_spread);
-                let hi = peers.upload_mbps * (1.0 + peers.upload_spread);
-                rng.random_range(lo..=hi)
-            } else {
-                peers.upload_mbps
-            }
-        };
-        let requests = arrivals
-            .into_iter()
-            .map(|(arrival_s, image)| {
-                let upload_mbps = draw_upload(rng);
-                let lifetime_s = if workload.lifetime_max_s > workload.lifetime_min_s {
-                    rng.random_range(workload.lifetime_min_s..=workload.lifetime_max_s)
-                } else {
-                    workload.lifetime_min_s
-                };
-                VmRequest {
-                    arrival_s,
-                    image,
-                    upload_mbps,
-                    lifetime_s,
-                }
-            })
-            .collect();
+        let arrivals = draw_arrivals(workload, content, &cdf, rng)?;
+        let requests = draw_requests(arrivals, workload, peers, rng);
         let initial_seeders = (0..k)
             .flat_map(|image| (0..workload.initial_seeders).map(move |_| image))
             .map(|image| InitialSeeder {
@@ -163,6 +96,100 @@ impl Workload {
             warmup_s,
         })
     }
+}
+
+/// The cumulative distribution of `p` (last entry exactly 1).
+fn cumulative(p: &[f64]) -> Vec<f64> {
+    let mut cdf: Vec<f64> = p
+        .iter()
+        .scan(0.0, |acc, p| {
+            *acc += p;
+            Some(*acc)
+        })
+        .collect();
+    if let Some(last) = cdf.last_mut() {
+        *last = 1.0;
+    }
+    cdf
+}
+
+/// Arrival times and images, in time order: drawn (`poisson`, `burst`,
+/// images from `cdf`) or read from the trace.
+fn draw_arrivals<R: Rng>(
+    workload: &WorkloadConfig,
+    content: &Content,
+    cdf: &[f64],
+    rng: &mut R,
+) -> Result<Vec<(f64, usize)>, ConfigError> {
+    Ok(match workload.arrivals {
+        ArrivalKind::Poisson => {
+            let gap = Exp::new(workload.rate_per_s).expect("rate validated > 0");
+            let mut t = 0.0;
+            let mut out = Vec::new();
+            loop {
+                t += gap.sample(rng);
+                if t >= workload.window_s {
+                    break;
+                }
+                out.push((t, pick(cdf, rng.random::<f64>())));
+            }
+            out
+        }
+        ArrivalKind::Burst => {
+            let mut out: Vec<(f64, usize)> = (0..workload.burst_count)
+                .map(|_| {
+                    let t = if workload.burst_spread_s > 0.0 {
+                        rng.random_range(0.0..=workload.burst_spread_s)
+                    } else {
+                        0.0
+                    };
+                    (t, pick(cdf, rng.random::<f64>()))
+                })
+                .collect();
+            out.sort_by(|a, b| a.0.total_cmp(&b.0));
+            out
+        }
+        ArrivalKind::Trace => {
+            let path = workload.trace.as_deref().unwrap_or(Path::new(""));
+            load_trace(path, content)?
+        }
+    })
+}
+
+/// One request per arrival, in order, each drawing its host's upload and
+/// then its lifetime.
+fn draw_requests<R: Rng>(
+    arrivals: Vec<(f64, usize)>,
+    workload: &WorkloadConfig,
+    peers: &PeersConfig,
+    rng: &mut R,
+) -> Vec<VmRequest> {
+    let draw_upload = |rng: &mut R| {
+        if peers.upload_spread > 0.0 {
+            let lo = peers.upload_mbps * (1.0 - peers.upload_spread);
+            let hi = peers.upload_mbps * (1.0 + peers.upload_spread);
+            rng.random_range(lo..=hi)
+        } else {
+            peers.upload_mbps
+        }
+    };
+    arrivals
+        .into_iter()
+        .map(|(arrival_s, image)| {
+            let upload_mbps = draw_upload(rng);
+            let lifetime_s = if workload.lifetime_max_s > workload.lifetime_min_s {
+                rng.random_range(workload.lifetime_min_s..=workload.lifetime_max_s)
+            } else {
+                workload.lifetime_min_s
+            };
+            VmRequest {
+                arrival_s,
+                image,
+                upload_mbps,
+                lifetime_s,
+            }
+        })
+        .collect()
 }
 
 /// Read a trace: CSV with header `time_s,image`; `image` is a 1-based index
@@ -233,55 +260,8 @@ pub fn parse_trace(
             err(format!("line {line}"), format!("bad CSV: {e}"))
         })?;
         let line = line_at(record.position(), row);
-        if record.len() != 2 {
-            return Err(err(
-                format!("line {line}"),
-                format!(
-                    "expected 2 fields `time_s,image`, got {} (`{}`)",
-                    record.len(),
-                    record.iter().collect::<Vec<_>>().join(",")
-                ),
-            ));
-        }
-        let t: f64 = record[0].parse().map_err(|_| {
-            err(
-                format!("line {line}, time_s"),
-                format!(
-                    "`{}` is not a number; allowed: a time in seconds >= 0",
-                    &record[0]
-                ),
-            )
-        })?;
-        if !t.is_finite() || t < 0.0 {
-            return Err(err(
-                format!("line {line}, time_s"),
-                format!("must be a finite time >= 0 (got {t})"),
-            ));
-        }
-        if t < last {
-            return Err(err(
-                format!("line {line}, time_s"),
-                format!("times must be non-decreasing ({t} after {last})"),
-            ));
-        }
+        let (t, image) = trace_request(&record, line, last, content, &err)?;
         last = t;
-        let field = &record[1];
-        let image = match field.parse::<usize>() {
-            Ok(i) if (1..=content.images.len()).contains(&i) => i - 1,
-            _ => content
-                .images
-                .iter()
-                .position(|im| im.name == field)
-                .ok_or_else(|| {
-                    err(
-                        format!("line {line}, image"),
-                        format!(
-                            "unknown image `{field}`; allowed: 1..={} or an image name",
-                            content.images.len()
-                        ),
-                    )
-                })?,
-        };
         out.push((t, image));
     }
     if out.is_empty() {
@@ -292,6 +272,66 @@ pub fn parse_trace(
         ));
     }
     Ok(out)
+}
+
+/// One trace record at `line`, after a request at `last`: its time and
+/// image index.
+fn trace_request(
+    record: &csv::StringRecord,
+    line: usize,
+    last: f64,
+    content: &Content,
+    err: &dyn Fn(String, String) -> ConfigError,
+) -> Result<(f64, usize), ConfigError> {
+    if record.len() != 2 {
+        return Err(err(
+            format!("line {line}"),
+            format!(
+                "expected 2 fields `time_s,image`, got {} (`{}`)",
+                record.len(),
+                record.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
+    }
+    let t: f64 = record[0].parse().map_err(|_| {
+        err(
+            format!("line {line}, time_s"),
+            format!(
+                "`{}` is not a number; allowed: a time in seconds >= 0",
+                &record[0]
+            ),
+        )
+    })?;
+    if !t.is_finite() || t < 0.0 {
+        return Err(err(
+            format!("line {line}, time_s"),
+            format!("must be a finite time >= 0 (got {t})"),
+        ));
+    }
+    if t < last {
+        return Err(err(
+            format!("line {line}, time_s"),
+            format!("times must be non-decreasing ({t} after {last})"),
+        ));
+    }
+    let field = &record[1];
+    let image = match field.parse::<usize>() {
+        Ok(i) if (1..=content.images.len()).contains(&i) => i - 1,
+        _ => content
+            .images
+            .iter()
+            .position(|im| im.name == field)
+            .ok_or_else(|| {
+                err(
+                    format!("line {line}, image"),
+                    format!(
+                        "unknown image `{field}`; allowed: 1..={} or an image name",
+                        content.images.len()
+                    ),
+                )
+            })?,
+    };
+    Ok((t, image))
 }
 
 #[cfg(test)]

@@ -13,12 +13,13 @@ mod fixed;
 mod proportional;
 mod subgradient;
 
+pub use crate::input::config::SubgradientParams;
 pub use available::{ExactAvailable, available_time_s};
 pub use equal::Equal;
 pub use exact::{Exact, water_fill};
 pub use fixed::Fixed;
 pub use proportional::Proportional;
-pub use subgradient::{Subgradient, SubgradientParams};
+pub use subgradient::Subgradient;
 
 use crate::input::config::{PolicyDef, RuleKind};
 

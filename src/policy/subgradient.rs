@@ -83,44 +83,7 @@
 
 use super::exact::{fill_rates, water_level};
 use super::{Allocation, AllocationRule, GroupState, Snapshot};
-
-/// The knobs of the subgradient rule (MODEL.md section 5: "step size,
-/// iteration cap and stopping rule are config options").
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SubgradientParams {
-    /// Scale of the first step of each call (dimensionless). 1.0 is the
-    /// step that solves the problem in one move once the served set is
-    /// right; later steps adapt (Barzilai-Borwein) within `[1e-3, 1e3]`
-    /// times this first step. Must be positive.
-    pub step: f64,
-    /// Cap on iterations per call; one iteration is one minimisation of the
-    /// Lagrangian (eq. 13), including those a line search rejects.
-    pub max_iterations: u32,
-    /// Stop once the relative duality gap `(UB - LB) / UB` is at most this.
-    /// Since `LB <= M* <= UB`, the returned allocation is then within this
-    /// fraction of the optimum.
-    pub tolerance: f64,
-}
-
-impl Default for SubgradientParams {
-    /// `step = 1.0`: the natural (Newton-like) scale of the scaled step, see
-    /// the module docs. `tolerance = 1e-3`: 0.1% of the completion time is
-    /// far below the noise in the measured peer rates `P_g`, and it keeps
-    /// the result within 1% of the exact rule with margin.
-    /// `max_iterations = 500`: on random snapshots of up to 80 groups the
-    /// rule needs up to ~200 iterations from the simplex's centre (a
-    /// restart), a mean of ~4 (max ~70) warm-started from a perturbed copy
-    /// of the snapshot (+-10% on `R_g` and `P_g`), and a mean of ~10 (max
-    /// ~150) warm-started from an unrelated snapshot; at ~2 us per
-    /// iteration for 80 groups the cap bounds a tick at about a millisecond.
-    fn default() -> Self {
-        Self {
-            step: 1.0,
-            max_iterations: 500,
-            tolerance: 1e-3,
-        }
-    }
-}
+use crate::input::config::SubgradientParams;
 
 /// The paper's Algorithm 1 (see the module docs): projected dual ascent on
 /// the multipliers of eq. (12), warm-started from the previous call.
@@ -360,6 +323,51 @@ impl AllocationRule for Subgradient {
                 iterations: 0,
             };
         }
+        let mut search = self.prepare(snapshot, r_total);
+        // Spectral projected gradient in the R-scaled metric (module docs).
+        let first = self.params.step * 2.0 / (search.dual * r_total);
+        if first > 0.0 && first.is_finite() {
+            self.ascend(snapshot, first, &mut search);
+        }
+        // Otherwise a zero or non-finite dual value (only with degenerate
+        // inputs, e.g. R so small that every T_g underflows) gives no scale.
+        self.bounds = (search.lower, search.upper);
+        Allocation {
+            rates_mbps: self.best.clone(),
+            iterations: search.iterations,
+        }
+    }
+}
+
+/// Where a call's search stands.
+#[derive(Debug, Clone, Copy)]
+struct Search {
+    /// The dual value at `delta`.
+    dual: f64,
+    /// Best lower bound on `M*` (dual value) so far.
+    lower: f64,
+    /// Best upper bound on `M*` (`max_g T_r^g` of `best`) so far.
+    upper: f64,
+    /// Lagrangian minimisations so far.
+    iterations: u32,
+}
+
+/// How a backtracking line search ended.
+enum LineSearch {
+    /// A step was accepted, with this dual value.
+    Accepted(f64),
+    /// The call is over: converged, out of iterations, or no progress.
+    Stop,
+}
+
+impl Subgradient {
+    /// Size the buffers for `snapshot`, seed the upper bound with the last
+    /// call's allocation, load the starting multipliers (kept as the warm
+    /// start unless a better one is found) and evaluate them: the first
+    /// iteration.
+    fn prepare(&mut self, snapshot: &Snapshot, r_total: f64) -> Search {
+        let groups = snapshot.groups;
+        let n = groups.len();
         for v in [
             &mut self.trial,
             &mut self.dir,
@@ -381,10 +389,7 @@ impl AllocationRule for Subgradient {
         self.warm_remaining.clear();
         self.warm_remaining
             .extend(groups.iter().map(|g| g.remaining_mb));
-
-        let params = self.params;
-        let max_iterations = params.max_iterations.max(1);
-        let (mut dual, primal) = evaluate(
+        let (dual, primal) = evaluate(
             snapshot,
             &self.delta,
             &mut self.weights,
@@ -392,110 +397,142 @@ impl AllocationRule for Subgradient {
             &mut self.rates,
             &mut self.times,
         );
-        let mut iterations = 1;
-        let mut lower = dual;
         // `u(delta)` is feasible even when some T_g is infinite, so it
         // replaces a missing seed: `best` must always be a valid answer.
         if primal < upper || upper.is_infinite() {
             upper = primal;
             self.best.copy_from_slice(&self.rates);
         }
-
-        // Spectral projected gradient in the R-scaled metric (module docs).
-        let first = params.step * 2.0 / (dual * r_total);
-        if !(first > 0.0 && first.is_finite()) {
-            // A zero or non-finite dual value (only with degenerate inputs,
-            // e.g. R so small that every T_g underflows) gives no scale.
-            self.bounds = (lower, upper);
-            return Allocation {
-                rates_mbps: self.best.clone(),
-                iterations,
-            };
+        Search {
+            dual,
+            lower: dual,
+            upper,
+            iterations: 1,
         }
+    }
+
+    /// Projected ascent steps from `delta` until the bounds certify the
+    /// tolerance, the iterations run out or no progress is left; `first` is
+    /// the first step's scale.
+    fn ascend(&mut self, snapshot: &Snapshot, first: f64, search: &mut Search) {
+        let groups = snapshot.groups;
+        let params = self.params;
+        let max_iterations = params.max_iterations.max(1);
         let mut alpha = first;
-        let mut history = [dual; HISTORY];
+        let mut history = [search.dual; HISTORY];
         let mut slot = 0;
-        'steps: while !converged(lower, upper, params.tolerance) && iterations < max_iterations {
-            let cap = CLIP * dual;
-            let mut slope = 0.0;
-            for (i, g) in groups.iter().enumerate() {
-                self.trial[i] = if g.has_demand() {
-                    self.delta[i] + alpha * g.remaining_mb * self.times[i].min(cap)
-                } else {
-                    0.0
-                };
-            }
-            project(groups, &mut self.trial, &mut self.sorted);
-            for (i, g) in groups.iter().enumerate() {
-                self.dir[i] = self.trial[i] - self.delta[i];
-                if g.has_demand() {
-                    slope += self.dir[i] * self.times[i].min(cap);
-                }
-            }
+        while !converged(search.lower, search.upper, params.tolerance)
+            && search.iterations < max_iterations
+        {
+            let cap = CLIP * search.dual;
+            let slope = self.direction(groups, alpha, cap);
             if slope.is_nan() || slope <= 0.0 {
                 // Stationary: no ascent direction is left at this precision.
                 break;
             }
             let reference = history.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let mut lambda = 1.0;
-            let accepted = loop {
-                let (d, p) = evaluate(
-                    snapshot,
-                    &self.trial,
-                    &mut self.weights,
-                    &mut self.order,
-                    &mut self.rates,
-                    &mut self.trial_times,
-                );
-                iterations += 1;
-                if p < upper {
-                    upper = p;
-                    self.best.copy_from_slice(&self.rates);
-                }
-                if d > lower {
-                    lower = d;
-                    self.warm.copy_from_slice(&self.trial);
-                }
-                if converged(lower, upper, params.tolerance) || iterations >= max_iterations {
-                    break 'steps;
-                }
-                if d >= reference + ARMIJO * lambda * slope {
-                    break d;
-                }
-                lambda *= 0.5;
-                if lambda < MIN_LAMBDA {
-                    break 'steps;
-                }
-                for i in 0..n {
-                    self.trial[i] = self.delta[i] + lambda * self.dir[i];
-                }
+            let LineSearch::Accepted(accepted) =
+                self.line_search(snapshot, slope, reference, search)
+            else {
+                break;
             };
-            // Barzilai-Borwein: s = step taken, y = change of the (clipped)
-            // gradient; the dual is concave, so s.y < 0 along a real step.
-            let (mut ss, mut sy) = (0.0, 0.0);
-            let new_cap = CLIP * accepted;
-            for (i, g) in groups.iter().enumerate() {
-                if g.has_demand() {
-                    let s = self.trial[i] - self.delta[i];
-                    ss += s * s / g.remaining_mb;
-                    sy -= s * (self.trial_times[i].min(new_cap) - self.times[i].min(cap));
-                }
-            }
-            alpha = if sy > 0.0 {
-                (ss / sy).clamp(first / SPREAD, first * SPREAD)
-            } else {
-                first * SPREAD
-            };
+            alpha = self.next_step(groups, accepted, cap, first);
             std::mem::swap(&mut self.delta, &mut self.trial);
             std::mem::swap(&mut self.times, &mut self.trial_times);
-            dual = accepted;
-            history[slot] = dual;
+            search.dual = accepted;
+            history[slot] = search.dual;
             slot = (slot + 1) % HISTORY;
         }
-        self.bounds = (lower, upper);
-        Allocation {
-            rates_mbps: self.best.clone(),
-            iterations,
+    }
+
+    /// The projected step of scale `alpha` along the (clipped at `cap`)
+    /// gradient, written to `trial`, and the direction `trial - delta` to
+    /// `dir`; returns the slope of the dual along it.
+    fn direction(&mut self, groups: &[GroupState], alpha: f64, cap: f64) -> f64 {
+        let mut slope = 0.0;
+        for (i, g) in groups.iter().enumerate() {
+            self.trial[i] = if g.has_demand() {
+                self.delta[i] + alpha * g.remaining_mb * self.times[i].min(cap)
+            } else {
+                0.0
+            };
+        }
+        project(groups, &mut self.trial, &mut self.sorted);
+        for (i, g) in groups.iter().enumerate() {
+            self.dir[i] = self.trial[i] - self.delta[i];
+            if g.has_demand() {
+                slope += self.dir[i] * self.times[i].min(cap);
+            }
+        }
+        slope
+    }
+
+    /// Non-monotone backtracking along `dir` from `delta`: halve the step
+    /// until the dual value passes the Armijo test against `reference`.
+    /// Every evaluation counts as an iteration and may improve the bounds.
+    fn line_search(
+        &mut self,
+        snapshot: &Snapshot,
+        slope: f64,
+        reference: f64,
+        search: &mut Search,
+    ) -> LineSearch {
+        let n = snapshot.groups.len();
+        let max_iterations = self.params.max_iterations.max(1);
+        let mut lambda = 1.0;
+        loop {
+            let (d, p) = evaluate(
+                snapshot,
+                &self.trial,
+                &mut self.weights,
+                &mut self.order,
+                &mut self.rates,
+                &mut self.trial_times,
+            );
+            search.iterations += 1;
+            if p < search.upper {
+                search.upper = p;
+                self.best.copy_from_slice(&self.rates);
+            }
+            if d > search.lower {
+                search.lower = d;
+                self.warm.copy_from_slice(&self.trial);
+            }
+            if converged(search.lower, search.upper, self.params.tolerance)
+                || search.iterations >= max_iterations
+            {
+                return LineSearch::Stop;
+            }
+            if d >= reference + ARMIJO * lambda * slope {
+                return LineSearch::Accepted(d);
+            }
+            lambda *= 0.5;
+            if lambda < MIN_LAMBDA {
+                return LineSearch::Stop;
+            }
+            for i in 0..n {
+                self.trial[i] = self.delta[i] + lambda * self.dir[i];
+            }
+        }
+    }
+
+    /// Barzilai-Borwein: the next step's scale from s = the step taken and
+    /// y = the change of the (clipped) gradient; the dual is concave, so
+    /// s.y < 0 along a real step. Kept within `SPREAD` of `first`.
+    fn next_step(&self, groups: &[GroupState], accepted: f64, cap: f64, first: f64) -> f64 {
+        let (mut ss, mut sy) = (0.0, 0.0);
+        let new_cap = CLIP * accepted;
+        for (i, g) in groups.iter().enumerate() {
+            if g.has_demand() {
+                let s = self.trial[i] - self.delta[i];
+                ss += s * s / g.remaining_mb;
+                sy -= s * (self.trial_times[i].min(new_cap) - self.times[i].min(cap));
+            }
+        }
+        if sy > 0.0 {
+            (ss / sy).clamp(first / SPREAD, first * SPREAD)
+        } else {
+            first * SPREAD
         }
     }
 }

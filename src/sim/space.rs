@@ -39,38 +39,7 @@ pub(super) struct Space {
 
 impl Space {
     pub(super) fn new(content: &Content, model: SwarmModel) -> Space {
-        // (content chunk, label) per swarm chunk, and each image's swarm chunks.
-        let (swarm_chunks, image_chunks): (Vec<(usize, String)>, Vec<Vec<u32>>) = match model {
-            SwarmModel::Cross => (
-                content
-                    .chunks
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (i, c.id.clone()))
-                    .collect(),
-                content
-                    .images
-                    .iter()
-                    .map(|im| im.chunks.iter().map(|&c| c as u32).collect())
-                    .collect(),
-            ),
-            SwarmModel::Isolated => {
-                let mut chunks = Vec::new();
-                let mut per_image = Vec::new();
-                for im in &content.images {
-                    let mine = im
-                        .chunks
-                        .iter()
-                        .map(|&c| {
-                            chunks.push((c, format!("{}/{}", im.name, content.chunks[c].id)));
-                            (chunks.len() - 1) as u32
-                        })
-                        .collect();
-                    per_image.push(mine);
-                }
-                (chunks, per_image)
-            }
-        };
+        let (swarm_chunks, image_chunks) = swarm_chunks(content, model);
         let mut chunk_first = Vec::new();
         let mut key_chunk = Vec::new();
         for (sc, &(c, _)) in swarm_chunks.iter().enumerate() {
@@ -137,6 +106,43 @@ impl Space {
 
     pub(super) fn block_mb(&self, key: u32) -> f64 {
         self.chunk_block_mb[self.key_chunk[key as usize] as usize]
+    }
+}
+
+/// The swarm chunks of a swarm model, as `(content chunk, label)`, and
+/// each image's swarm chunks: the content's chunks for `cross`, a private
+/// copy of every image's chunks for `isolated`.
+fn swarm_chunks(content: &Content, model: SwarmModel) -> (Vec<(usize, String)>, Vec<Vec<u32>>) {
+    match model {
+        SwarmModel::Cross => (
+            content
+                .chunks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, c.id.clone()))
+                .collect(),
+            content
+                .images
+                .iter()
+                .map(|im| im.chunks.iter().map(|&c| c as u32).collect())
+                .collect(),
+        ),
+        SwarmModel::Isolated => {
+            let mut chunks = Vec::new();
+            let mut per_image = Vec::new();
+            for im in &content.images {
+                let mine = im
+                    .chunks
+                    .iter()
+                    .map(|&c| {
+                        chunks.push((c, format!("{}/{}", im.name, content.chunks[c].id)));
+                        (chunks.len() - 1) as u32
+                    })
+                    .collect();
+                per_image.push(mine);
+            }
+            (chunks, per_image)
+        }
     }
 }
 

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiments::plot::{Chart, Series, render_svg};
 use crate::input::config::{ConfigError, PopularityKind, describe_toml_error};
 use crate::input::workload::popularity;
+use crate::plot::{Chart, Series, render_svg};
 use crate::theory::analytic::{
     CrossModel, IsolatedModel, OdeSettings, Regime, SwarmParams, cross_allocation_at,
     cross_special_allocation, cross_summary, integrate_isolated, isolated_equilibria,
@@ -79,6 +79,60 @@ fn show(v: f64) -> String {
     }
 }
 
+/// The range checks of an analytic config file; errors name the file and
+/// the key.
+struct Ranges<'a> {
+    path: &'a Path,
+}
+
+impl Ranges<'_> {
+    fn err(&self, key: &str, message: String) -> ConfigError {
+        ConfigError {
+            file: self.path.to_path_buf(),
+            key: key.into(),
+            message,
+        }
+    }
+
+    /// `v` in `[lo, hi]`.
+    fn within(&self, key: &str, v: f64, lo: f64, hi: f64) -> Result<(), ConfigError> {
+        if (lo..=hi).contains(&v) {
+            Ok(())
+        } else {
+            Err(self.err(
+                key,
+                format!(
+                    "must be a number from {} to {} (got {v})",
+                    show(lo),
+                    show(hi)
+                ),
+            ))
+        }
+    }
+
+    /// A positive quantity within the bounds that keep the model finite.
+    fn positive(&self, key: &str, v: f64) -> Result<(), ConfigError> {
+        self.within(key, v, MIN_POSITIVE, MAX_POSITIVE)
+    }
+
+    /// Fractions in (0, 1), kept off the ends where a swarm's content or
+    /// upload would vanish.
+    fn unit(&self, key: &str, v: f64) -> Result<(), ConfigError> {
+        if (MIN_POSITIVE..=1.0 - MIN_POSITIVE).contains(&v) {
+            Ok(())
+        } else {
+            Err(self.err(
+                key,
+                format!(
+                    "must be in (0, 1), from {} to {} (got {v})",
+                    show(MIN_POSITIVE),
+                    1.0 - MIN_POSITIVE
+                ),
+            ))
+        }
+    }
+}
+
 impl AnalyticConfig {
     /// Read and check `path`.
     pub fn load(path: &Path) -> Result<AnalyticConfig, ConfigError> {
@@ -98,55 +152,39 @@ impl AnalyticConfig {
     /// Check every value's range, then that Figures 3 and 4 have a point
     /// to draw; the error names the key.
     pub fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let check = Ranges { path };
+        self.check_model(&check)?;
+        self.check_figures(&check)?;
+        // A figure whose every point is in the regime where server and
+        // seeders suffice has nothing to plot.
+        let empty = "server and seeders outpace demand everywhere (no positive closed form), so \
+                     the figure would be empty; allowed: values where F / u_c > seed_time_s + \
+                     u_s^i / (u_c lambda_i), e.g. higher rates, a smaller u_s_mbps or seed_time_s";
+        if !figure3(self).iter().any(|p| p.3) {
+            return Err(check.err("rates_per_s", format!("Figure 3: {empty}")));
+        }
+        if !figure4(self).iter().any(|p| p.3) {
+            return Err(check.err("fig4_rate_per_s", format!("Figure 4: {empty}")));
+        }
+        Ok(())
+    }
+
+    /// The model's parameters: sizes, rates, images, popularity, seeding
+    /// time and efficiencies.
+    fn check_model(&self, check: &Ranges) -> Result<(), ConfigError> {
         let c = self;
-        let err = |key: &str, message: String| ConfigError {
-            file: path.to_path_buf(),
-            key: key.into(),
-            message,
-        };
-        let within = |key: &str, v: f64, lo: f64, hi: f64| {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(err(
-                    key,
-                    format!(
-                        "must be a number from {} to {} (got {v})",
-                        show(lo),
-                        show(hi)
-                    ),
-                ))
-            }
-        };
-        let positive = |key: &str, v: f64| within(key, v, MIN_POSITIVE, MAX_POSITIVE);
-        // Fractions in (0, 1), kept off the ends where a swarm's content or
-        // upload would vanish.
-        let unit = |key: &str, v: f64| {
-            if (MIN_POSITIVE..=1.0 - MIN_POSITIVE).contains(&v) {
-                Ok(())
-            } else {
-                Err(err(
-                    key,
-                    format!(
-                        "must be in (0, 1), from {} to {} (got {v})",
-                        show(MIN_POSITIVE),
-                        1.0 - MIN_POSITIVE
-                    ),
-                ))
-            }
-        };
-        positive("file_mb", c.file_mb)?;
-        positive("u_c_mbps", c.u_c_mbps)?;
-        within("u_s_mbps", c.u_s_mbps, 0.0, MAX_POSITIVE)?;
+        check.positive("file_mb", c.file_mb)?;
+        check.positive("u_c_mbps", c.u_c_mbps)?;
+        check.within("u_s_mbps", c.u_s_mbps, 0.0, MAX_POSITIVE)?;
         if !(1..=MAX_IMAGES).contains(&c.images) {
-            return Err(err(
+            return Err(check.err(
                 "images",
                 format!("must be from 1 to {MAX_IMAGES} (got {})", c.images),
             ));
         }
-        within("zipf_exponent", c.zipf_exponent, 0.0, MAX_ZIPF_EXPONENT)?;
+        check.within("zipf_exponent", c.zipf_exponent, 0.0, MAX_ZIPF_EXPONENT)?;
         if !(MIN_TIME_SCALE_S..=MAX_POSITIVE).contains(&c.seed_time_s) {
-            return Err(err(
+            return Err(check.err(
                 "seed_time_s",
                 format!(
                     "must be a number from {MIN_TIME_SCALE_S} to {} (at least {MIN_TIME_SCALE_S} \
@@ -157,7 +195,7 @@ impl AnalyticConfig {
             ));
         }
         if c.file_mb / c.u_c_mbps < MIN_TIME_SCALE_S {
-            return Err(err(
+            return Err(check.err(
                 "file_mb",
                 format!(
                     "file_mb / u_c_mbps must be at least {MIN_TIME_SCALE_S} s, for the \
@@ -170,7 +208,7 @@ impl AnalyticConfig {
         }
         for (key, v) in [("eta", c.eta), ("eta_common", c.eta_common)] {
             if !(MIN_POSITIVE..=1.0).contains(&v) {
-                return Err(err(
+                return Err(check.err(
                     key,
                     format!(
                         "must be in (0, 1], from {} to 1 (got {v})",
@@ -179,45 +217,40 @@ impl AnalyticConfig {
                 ));
             }
         }
-        unit("beta", c.beta)?;
+        Ok(())
+    }
+
+    /// The figures' grids: `beta`, `theta` values, rates and the
+    /// transient's horizon.
+    fn check_figures(&self, check: &Ranges) -> Result<(), ConfigError> {
+        let c = self;
+        check.unit("beta", c.beta)?;
         for (key, list) in [
             ("theta_off", &c.theta_off),
             ("fig4_betas", &c.fig4_betas),
             ("fig4_thetas", &c.fig4_thetas),
         ] {
             if list.is_empty() {
-                return Err(err(key, "must list at least one value".into()));
+                return Err(check.err(key, "must list at least one value".into()));
             }
             for &v in list {
-                unit(key, v)?;
+                check.unit(key, v)?;
             }
         }
         if c.rates_per_s.is_empty() {
-            return Err(err("rates_per_s", "must list at least one rate".into()));
+            return Err(check.err("rates_per_s", "must list at least one rate".into()));
         }
         for &r in &c.rates_per_s {
-            positive("rates_per_s", r)?;
+            check.positive("rates_per_s", r)?;
         }
-        positive("fig4_rate_per_s", c.fig4_rate_per_s)?;
-        positive("transient_rate_per_s", c.transient_rate_per_s)?;
-        within(
+        check.positive("fig4_rate_per_s", c.fig4_rate_per_s)?;
+        check.positive("transient_rate_per_s", c.transient_rate_per_s)?;
+        check.within(
             "transient_horizon_s",
             c.transient_horizon_s,
             MIN_POSITIVE,
             MAX_HORIZON_S,
-        )?;
-        // A figure whose every point is in the regime where server and
-        // seeders suffice has nothing to plot.
-        let empty = "server and seeders outpace demand everywhere (no positive closed form), so \
-                     the figure would be empty; allowed: values where F / u_c > seed_time_s + \
-                     u_s^i / (u_c lambda_i), e.g. higher rates, a smaller u_s_mbps or seed_time_s";
-        if !figure3(c).iter().any(|p| p.3) {
-            return Err(err("rates_per_s", format!("Figure 3: {empty}")));
-        }
-        if !figure4(c).iter().any(|p| p.3) {
-            return Err(err("fig4_rate_per_s", format!("Figure 4: {empty}")));
-        }
-        Ok(())
+        )
     }
 
     fn swarms(&self, rate: f64) -> Vec<SwarmParams> {

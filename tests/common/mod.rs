@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vmswarm::input::config::Config;
-use vmswarm::input::scenario::{PolicyRun, Scenario};
+use vmswarm::scenario::{PolicyRun, Scenario};
 
 /// A small scenario (4 images x 4 chunks x 16 blocks, 60 s of arrivals) that
 /// still has every mechanism: shared chunks, Zipf demand, seeding, departures.

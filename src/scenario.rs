@@ -1,14 +1,17 @@
 //! From a config to results: draw the scenario (content and workload) once
-//! per seed, then run every policy on it (common random numbers).
-
-use indicatif::ProgressBar;
+//! per seed, then run every policy on it (common random numbers); and the
+//! seeds of a sweep's replications.
+//!
+//! A layer of its own, above `sim` (it runs the simulator) and below
+//! `theory` and `experiments` (which run scenarios).
 
 use crate::input::config::{
-    ArrivalKind, Config, ConfigError, Grouping, MAX_ARRIVAL_TICKS, PolicyDef,
+    ArrivalKind, Config, ConfigError, Grouping, MAX_ARRIVAL_TICKS, PolicyDef, RunSize,
 };
 use crate::input::content::{Content, ContentReport};
 use crate::input::seed::stream_seed;
 use crate::input::workload::Workload;
+use crate::progress::Progress;
 use crate::sim::metrics::{ImageStats, Summary, image_stats, summarize};
 use crate::sim::{RunError, RunOutput, RunSetup, simulate};
 
@@ -29,6 +32,12 @@ pub struct Scenario {
     pub content: Content,
     /// The VM requests.
     pub workload: Workload,
+}
+
+/// Seed of replication `r`: independent of the grid point, so the points of
+/// a replication share random numbers. Kept within TOML's integer range.
+pub fn replication_seed(base: u64, r: usize) -> u64 {
+    stream_seed(base, 1_000_000 + r as u64) >> 1
 }
 
 impl Scenario {
@@ -81,6 +90,9 @@ impl Scenario {
                 }
             }
         }
+        // `Config::validate` checked the cost of the content and requests it
+        // asks for; a manifest's and a trace's are known only now.
+        config.check_cost(&drawn_size(&content, &workload), &config.source)?;
         Ok(Scenario {
             config: config.clone(),
             content,
@@ -127,17 +139,44 @@ impl Scenario {
         })
     }
 
-    /// Run every policy of the config, in order, advancing `progress` by one
-    /// per completed VM.
-    pub fn run_all(&self, progress: &ProgressBar) -> Result<Vec<PolicyRun>, RunError> {
+    /// Run every policy of the config, in order: each policy starts a stage
+    /// of `progress`, and each completed VM advances it by one.
+    pub fn run_all(&self, progress: &dyn Progress) -> Result<Vec<PolicyRun>, RunError> {
         self.config
             .resolved_policies()
             .iter()
             .map(|p| {
-                progress.set_message(p.name.clone());
-                self.run_policy(p, &mut || progress.inc(1))
+                progress.stage(&p.name);
+                self.run_policy(p, &mut || progress.advance(1))
             })
             .collect()
+    }
+}
+
+/// The sizes of a drawn content and workload.
+fn drawn_size(content: &Content, workload: &Workload) -> RunSize {
+    let blocks = |chunks: &mut dyn Iterator<Item = usize>| -> (f64, f64) {
+        chunks.fold((0.0, 0.0), |(b, mb), c| {
+            let chunk = &content.chunks[c];
+            (b + f64::from(chunk.blocks), mb + chunk.size_mb())
+        })
+    };
+    let image_chunks: usize = content.images.iter().map(|im| im.chunks.len()).sum();
+    let (unique_blocks, _) = blocks(&mut (0..content.chunks.len()));
+    let mut held = content
+        .images
+        .iter()
+        .flat_map(|im| im.chunks.iter().copied());
+    let (image_blocks, image_mb) = blocks(&mut held);
+    RunSize {
+        images: content.images.len() as f64,
+        unique_chunks: content.chunks.len() as f64,
+        unique_blocks,
+        image_chunks: image_chunks as f64,
+        image_blocks,
+        image_mb,
+        requests: workload.requests.len() as f64,
+        span_s: workload.requests.last().map_or(0.0, |r| r.arrival_s),
     }
 }
 

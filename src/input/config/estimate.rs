@@ -1,0 +1,332 @@
+//! What a run will cost, estimated before it starts: the memory its largest
+//! simulation and its outputs need, and its work in block transfers. A
+//! config above `limits.max_memory_gb` or `limits.max_block_transfers`
+//! fails at validation with one line, instead of an allocation failure or
+//! hours of silence.
+//!
+//! The model follows what the simulator allocates (`sim/swarm.rs`):
+//!
+//! - per request: the request, its arrival event, its peer, its VM record
+//!   (twice while the run finishes), and one holder entry per block of its
+//!   image (holder lists drop departed peers only lazily);
+//! - per present peer: two bitsets (held, in flight) of one bit per key of
+//!   the swarm space;
+//! - per image: its key mask (one bit per key) and its chunk positions (one
+//!   `u32` per swarm chunk);
+//! - per key: a holder count and a holder list;
+//! - per server group: its state, and the rule's per-tick buffers;
+//! - per tick and active group: a tick record;
+//! - for the `run` command, every policy's records and their CSV text.
+//!
+//! Sizes are `size_of` of the structs involved. Checked against the peak
+//! resident memory of real runs from 10 MB to 500 MB, the estimate is within
+//! 0.7x to 1.7x (the table is in `configs/README.md`, under `[limits]`).
+
+use super::policy::{Grouping, PolicyDef, SwarmModel};
+use super::workload::ArrivalKind;
+use super::{Config, ContentKind};
+
+/// The sizes a run's cost grows with: the content's and the workload's,
+/// as the config asks for them or as drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunSize {
+    /// Images `K`.
+    pub images: f64,
+    /// Unique chunks over all images (the cross model's swarm chunks).
+    pub unique_chunks: f64,
+    /// Blocks of the unique chunks (the cross model's keys).
+    pub unique_blocks: f64,
+    /// Chunks of every image, summed (the isolated model's swarm chunks).
+    pub image_chunks: f64,
+    /// Blocks of every image, summed (the isolated model's keys).
+    pub image_blocks: f64,
+    /// Mb of every image, summed.
+    pub image_mb: f64,
+    /// VM requests.
+    pub requests: f64,
+    /// Time from the first to the last arrival (s).
+    pub span_s: f64,
+}
+
+// Sizes count what a run touches: resident memory, which is what runs
+// out. A growing vector's spare capacity is mostly never touched, so it is
+// counted at about 10%.
+
+/// Bytes per request, whatever the policy: the request and its arrival
+/// (32 + 16), its event in the queue (~150 with the index map), its peer
+/// (~330), and its VM record while running and when collected (72 + 72).
+const REQUEST_BYTES: f64 = 48.0 + 150.0 + 350.0 + 144.0;
+/// Bytes per block a request receives: an entry in the key's holder list.
+const HOLDER_BYTES: f64 = 4.4;
+/// Bytes per key: the holder count (4) and the holder list's header (24).
+const KEY_BYTES: f64 = 28.0;
+/// Bytes per server group: its state (~250) and the per-tick snapshot,
+/// allocation and rule buffers (~150).
+const GROUP_BYTES: f64 = 400.0;
+/// Bytes per tick record.
+const TICK_BYTES: f64 = 110.0;
+/// Bytes per VM and per tick record kept for the `run` command's files:
+/// the record and its CSV line.
+const VM_OUTPUT_BYTES: f64 = 72.0 + 112.0;
+const TICK_OUTPUT_BYTES: f64 = 110.0 + 108.0;
+/// Bytes per image of the content (its name, chunk list and record), and
+/// per chunk of each image (an index, and the space's chunk lists).
+const IMAGE_BYTES: f64 = 100.0;
+const IMAGE_CHUNK_BYTES: f64 = 20.0;
+/// Bytes the process needs whatever the config (code, allocator, buffers).
+const BASE_BYTES: f64 = 5e6;
+/// A group-tick (rule and records for one group at one tick) costs about
+/// this fraction of a block transfer; comparing two images' chunk lists
+/// for the content report, this fraction per chunk.
+const GROUP_TICK_WORK: f64 = 0.05;
+const PAIR_CHUNK_WORK: f64 = 0.1;
+
+/// What dominates an estimate: it decides the key the error names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Driver {
+    /// The number of requests (and the blocks each receives).
+    Requests,
+    /// The content: images, chunks and blocks.
+    Content,
+    /// The server's ticks over the run.
+    Ticks,
+}
+
+/// A run's estimated cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Peak memory (bytes).
+    pub memory_bytes: f64,
+    /// What most of the memory is for.
+    pub(crate) memory_driver: Driver,
+    /// Work, in block transfers (other work converted at its cost).
+    pub block_transfers: f64,
+    /// What most of the work is for.
+    pub(crate) work_driver: Driver,
+    /// Server ticks until the last VM completes (estimated).
+    pub ticks: f64,
+}
+
+/// One policy's simulation.
+struct PolicyCost {
+    /// Memory by driver: requests, content, ticks.
+    memory: [f64; 3],
+    /// Records kept after the run, by driver.
+    output: [f64; 3],
+    /// Work by driver.
+    work: [f64; 3],
+}
+
+impl RunSize {
+    /// The sizes the config asks for, before anything is drawn. A manifest's
+    /// content counts as one chunk of `blocks_per_chunk` blocks and a
+    /// trace's requests as none (lower bounds): they are checked again
+    /// once read ([`RunSize::estimate`] on the drawn sizes).
+    pub fn from_config(config: &Config) -> RunSize {
+        let c = &config.content;
+        let (k, per_image) = match c.kind {
+            ContentKind::Manifest => (1.0, 1.0),
+            _ => (c.images as f64, c.chunks_per_image as f64),
+        };
+        let unique = match c.kind {
+            ContentKind::Pool => {
+                // Expected distinct slots when K images draw C of P each.
+                let pool = (per_image / c.common_ratio).round().max(per_image);
+                pool * -(k * (-per_image / pool).ln_1p()).exp_m1()
+            }
+            ContentKind::SharedCore => {
+                let core = (c.common_ratio * per_image).round().min(per_image);
+                core + k * (per_image - core)
+            }
+            ContentKind::Manifest => 1.0,
+        };
+        let blocks = f64::from(c.blocks_per_chunk);
+        let w = &config.workload;
+        let (requests, span_s) = match w.arrivals {
+            ArrivalKind::Poisson => (w.rate_per_s * w.window_s, w.window_s),
+            ArrivalKind::Burst => (w.burst_count as f64, w.burst_spread_s),
+            ArrivalKind::Trace => (0.0, 0.0),
+        };
+        RunSize {
+            images: k,
+            unique_chunks: unique,
+            unique_blocks: unique * blocks,
+            image_chunks: k * per_image,
+            image_blocks: k * per_image * blocks,
+            image_mb: k * per_image * blocks * c.block_mb,
+            requests,
+            span_s,
+        }
+    }
+
+    /// The cost of running every policy of `config` on content and a
+    /// workload of these sizes, as the `run` command does (a sweep's job
+    /// needs less: it keeps no records).
+    pub fn estimate(&self, config: &Config) -> Estimate {
+        let ticks = self.ticks(config);
+        let costs: Vec<PolicyCost> = config
+            .resolved_policies()
+            .iter()
+            .map(|p| self.policy_cost(p, config, ticks))
+            .collect();
+        // Peak: the largest simulation, with every policy's records.
+        let largest = costs.iter().max_by(|a, b| {
+            a.memory
+                .iter()
+                .sum::<f64>()
+                .total_cmp(&b.memory.iter().sum())
+        });
+        let mut memory = largest.map_or([0.0; 3], |c| c.memory);
+        let mut work = [0.0; 3];
+        for c in &costs {
+            for d in 0..3 {
+                memory[d] += c.output[d];
+                work[d] += c.work[d];
+            }
+        }
+        memory[1] += self.images * IMAGE_BYTES + self.image_chunks * IMAGE_CHUNK_BYTES;
+        // The `run` command's content report compares every pair of images.
+        let pairs = self.images * (self.images - 1.0) / 2.0;
+        work[1] += pairs * (self.image_chunks / self.images) * PAIR_CHUNK_WORK;
+        Estimate {
+            memory_bytes: BASE_BYTES + memory.iter().sum::<f64>(),
+            memory_driver: driver(memory),
+            block_transfers: work.iter().sum(),
+            work_driver: driver(work),
+            ticks,
+        }
+    }
+
+    /// Ticks until the last VM completes: the arrivals' span, then a
+    /// download.
+    fn ticks(&self, config: &Config) -> f64 {
+        let run_s = self.span_s + self.download_s(config);
+        (run_s / config.server.tick_s).ceil() + 1.0
+    }
+
+    /// Requests per second over the arrivals' span (a tick at least).
+    fn arrival_rate(&self, config: &Config) -> f64 {
+        self.requests / self.span_s.max(config.server.tick_s)
+    }
+
+    /// A download's time `T_d` in the fluid model: `lambda T_d` leechers
+    /// share the server's `u_s` and upload `u_c` each, so
+    /// `T_d = (F - u_s / lambda) / u_c`; at least an image at the server's
+    /// and a peer's rate together. Without peer upload the server serves
+    /// the requests in turn.
+    fn download_s(&self, config: &Config) -> f64 {
+        let f = self.image_mb / self.images.max(1.0);
+        let (u_s, u_c) = (config.server.u_s_mbps, config.peers.upload_mbps);
+        let alone = f / (u_s + u_c).max(f64::MIN_POSITIVE);
+        if u_c > 0.0 {
+            ((f - u_s / self.arrival_rate(config)) / u_c).max(alone)
+        } else {
+            alone * self.requests.max(1.0)
+        }
+    }
+
+    /// Peers present at once: those arriving within a download and a
+    /// seeding time of each other, and the preheated seeders; and the
+    /// leechers among them.
+    fn present(&self, config: &Config) -> (f64, f64) {
+        let n = self.requests;
+        let per_s = self.arrival_rate(config);
+        let download_s = self.download_s(config);
+        let leechers = n.min(per_s * download_s);
+        let peers = n.min(per_s * (download_s + config.workload.lifetime_max_s));
+        let seeders = self.images * config.workload.initial_seeders as f64;
+        (peers + seeders, leechers)
+    }
+
+    fn policy_cost(&self, policy: &PolicyDef, config: &Config, ticks: f64) -> PolicyCost {
+        let (swarm_chunks, keys) = match policy.swarms {
+            SwarmModel::Cross => (self.unique_chunks, self.unique_blocks),
+            SwarmModel::Isolated => (self.image_chunks, self.image_blocks),
+        };
+        let k = self.images.max(1.0);
+        let (groups, groups_per_leecher) = match policy.groups {
+            Grouping::Image => (self.images, 1.0),
+            Grouping::Chunk => (swarm_chunks, self.image_chunks / k),
+        };
+        let words = (keys / 64.0).ceil();
+        let blocks_per_image = self.image_blocks / k;
+        let (present, leechers) = self.present(config);
+        let n = self.requests;
+        // A group gets a record at a tick while it has a leecher: with the
+        // leechers' groups spread evenly, G (1 - exp(-L g / G)) of them.
+        let demand = leechers * groups_per_leecher;
+        let active = if groups > 0.0 {
+            -groups * (-demand / groups).exp_m1()
+        } else {
+            0.0
+        };
+        let records = ticks * active;
+        let requests =
+            n * (REQUEST_BYTES + blocks_per_image * HOLDER_BYTES) + present * words * 16.0;
+        let content = self.images * (words * 8.0 + swarm_chunks * 4.0)
+            + keys * KEY_BYTES
+            + groups * GROUP_BYTES;
+        PolicyCost {
+            memory: [requests, content, records * TICK_BYTES],
+            output: [n * VM_OUTPUT_BYTES, 0.0, records * TICK_OUTPUT_BYTES],
+            work: [n * blocks_per_image, 0.0, ticks * groups * GROUP_TICK_WORK],
+        }
+    }
+}
+
+/// The largest of three parts.
+fn driver(parts: [f64; 3]) -> Driver {
+    let [r, c, t] = parts;
+    if r >= c && r >= t {
+        Driver::Requests
+    } else if c >= t {
+        Driver::Content
+    } else {
+        Driver::Ticks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn estimate(text: &str) -> Estimate {
+        let mut config: Config = toml::from_str(text).unwrap();
+        config.source = Path::new("e.toml").to_path_buf();
+        RunSize::from_config(&config).estimate(&config)
+    }
+
+    #[test]
+    fn the_paper_default_is_small_and_its_work_is_its_block_transfers() {
+        let e = estimate("");
+        assert!((5e6..1e8).contains(&e.memory_bytes), "{e:?}");
+        // 600 requests x 1024 blocks x 5 policies, and a little for ticks.
+        let transfers = 600.0 * 1024.0 * 5.0;
+        assert!(
+            (transfers..1.1 * transfers).contains(&e.block_transfers),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn each_driver_is_found() {
+        let e = estimate("[workload]\nrate_per_s = 1e6\n");
+        assert!(e.memory_bytes > 1e12, "{e:?}");
+        assert_eq!(e.memory_driver, Driver::Requests);
+        let e = estimate("[content]\nimages = 1000000\n");
+        assert_eq!(e.memory_driver, Driver::Content);
+        // Per-chunk groups: a record per tick for each of ~70 chunks.
+        let e = estimate("policies = [\"cross-opt\"]\n");
+        assert_eq!(e.memory_driver, Driver::Ticks);
+    }
+
+    #[test]
+    fn a_manifest_and_a_trace_count_as_lower_bounds() {
+        let e = estimate(
+            "[content]\nkind = \"manifest\"\nmanifest = \"m.toml\"\n[workload]\narrivals = \"trace\"\ntrace = \"t.csv\"\n",
+        );
+        assert!(e.memory_bytes < 1e8, "{e:?}");
+        assert!(e.block_transfers < 10.0, "{e:?}");
+    }
+}
