@@ -1,6 +1,6 @@
 //! vmswarm: a discrete-event simulator of peer-to-peer VM image distribution
 //! in cloud data centers (Wu et al., "On P2P Mechanisms for VM Image
-//! Distribution in Cloud Data Centers"; the model is fixed in MODEL.md).
+//! Distribution in Cloud Data Centers"; the model as built is `docs/model.md`).
 //!
 //! The crate is in layers, each depending only on those below it (and on
 //! the leaves):

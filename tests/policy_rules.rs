@@ -1,4 +1,4 @@
-//! Property tests of the allocation rules (MODEL.md section 5) on random
+//! Property tests of the allocation rules (docs/model.md section 5) on random
 //! snapshots: feasibility for every rule, and each rule's defining property.
 //! The exact rule is the oracle for the subgradient rule (the paper's
 //! Algorithm 1).

@@ -1,4 +1,4 @@
-//! Tidy CSV files and a manifest for a run (MODEL.md section 6).
+//! Tidy CSV files and a manifest for a run (docs/model.md section 6).
 //!
 //! Files are written under temporary names and renamed only when all of
 //! them are complete, so an interrupted or failed write leaves no file that

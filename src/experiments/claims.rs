@@ -1,4 +1,4 @@
-//! The paper's claims C1-C11 (MODEL.md section 7), judged from the sweeps of
+//! The paper's claims C1-C11 (docs/model.md section 7), judged from the sweeps of
 //! Figures 5-7.
 //!
 //! Each claim is reduced to comparisons. A comparison is a quantity computed

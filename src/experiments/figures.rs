@@ -68,7 +68,7 @@ const PANELS: [(&str, &str); 2] = [("a", "zipf"), ("b", "uniform")];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Metric {
     /// `mean_vm_s`, the mean over all VM downloads: the paper's "average
-    /// download time of all image files" (MODEL.md section 6), the default.
+    /// download time of all image files" (docs/model.md section 6), the default.
     #[default]
     MeanVm,
     /// `mean_image_s`, the unweighted mean of the per-image means.

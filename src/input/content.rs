@@ -1,4 +1,4 @@
-//! What the images are made of (MODEL.md section 1): chunks, blocks, and the
+//! What the images are made of (docs/model.md section 1): chunks, blocks, and the
 //! generators `pool`, `shared-core` and `manifest`.
 
 use std::collections::{HashMap, HashSet};
@@ -48,7 +48,7 @@ pub struct Content {
     pub images: Vec<Image>,
 }
 
-/// Summary statistics of generated content (MODEL.md section 1).
+/// Summary statistics of generated content (docs/model.md section 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContentReport {
     /// `K_c`: unique chunks over all images.

@@ -1,4 +1,4 @@
-//! Who asks for which image, and when (MODEL.md section 2): arrivals,
+//! Who asks for which image, and when (docs/model.md section 2): arrivals,
 //! popularity, seeding lifetimes and host upload capacities.
 //!
 //! The workload is drawn once per seed and shared by every policy (common

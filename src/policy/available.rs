@@ -1,4 +1,4 @@
-//! `exact-available` (ours, beyond the paper and MODEL.md's rules): the
+//! `exact-available` (ours, beyond the paper's rules): the
 //! min-max problem of eq. (11) with block availability taken into account.
 //!
 //! Eq. (10)'s `T_r = R / (P + u)` assumes peers can deliver any of the

@@ -1,4 +1,4 @@
-//! The `equal` rule (MODEL.md section 5): the server's upload split equally
+//! The `equal` rule (docs/model.md section 5): the server's upload split equally
 //! among the groups with demand. It is the allocation of the paper's `ISO`
 //! and `Cross-Equ` baselines (Section V).
 

@@ -1,4 +1,4 @@
-//! The `exact` rule (MODEL.md section 5, ours, beyond the paper): the min-max
+//! The `exact` rule (docs/model.md section 5, ours, beyond the paper): the min-max
 //! problem of eq. (11) solved exactly by water-filling. It is the oracle the
 //! `subgradient` rule (the paper's Algorithm 1) is tested against.
 //!

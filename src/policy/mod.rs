@@ -1,4 +1,4 @@
-//! Server bandwidth allocation (MODEL.md section 5).
+//! Server bandwidth allocation (docs/model.md section 5).
 //!
 //! A *policy* is three choices: the swarm model, the server grouping and an
 //! allocation *rule*. This module holds the rules: each maps a [`Snapshot`] of

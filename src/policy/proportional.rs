@@ -1,4 +1,4 @@
-//! The `proportional` rule (MODEL.md section 5): the server's upload split in
+//! The `proportional` rule (docs/model.md section 5): the server's upload split in
 //! proportion to popularity among the groups with demand, as in the paper's
 //! `Cross-Prop` baseline (Section V).
 

@@ -1,6 +1,6 @@
 //! The `subgradient` rule: the paper's Algorithm 1, the dual (sub)gradient
 //! method of eqs. (12)-(16) for the min-max problem of eq. (11)
-//! (MODEL.md section 5).
+//! (docs/model.md section 5).
 //!
 //! # The dual, made well-posed
 //!
@@ -63,7 +63,7 @@
 //! # Warm start
 //!
 //! The multipliers with the best lower bound are kept in the struct and
-//! start the next call (MODEL.md: "warm-started from the last tick"),
+//! start the next call (docs/model.md section 5: warm-started from the last tick),
 //! restricted to the groups that still have demand. What carries over is the
 //! price per Mb, `delta_g / R_g`, applied to the new `R_g`: at the optimum
 //! `delta_g = delta_0 R_g / M*^2` on the served groups, so this price is

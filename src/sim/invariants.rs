@@ -4,7 +4,7 @@ use crate::input::config::{PeersConfig, ServerConfig};
 
 use super::RunOutput;
 
-/// The cheap invariants every run must satisfy (MODEL.md section 4): every
+/// The cheap invariants every run must satisfy (docs/model.md section 4): every
 /// VM completes; no block reaches a leecher twice; every Mb sent is received
 /// or counted as waste; no peer sends above its upload or serves more than
 /// `upload_slots` blocks at once; at every tick the

@@ -1,4 +1,4 @@
-//! What a run measures (MODEL.md section 6), and the statistics made of it.
+//! What a run measures (docs/model.md section 6), and the statistics made of it.
 
 /// One VM's download.
 #[derive(Debug, Clone, PartialEq)]

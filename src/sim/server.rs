@@ -73,7 +73,7 @@ impl Sim<'_> {
         total
     }
 
-    /// Re-set every group's rate by the policy's rule (MODEL.md section 5).
+    /// Re-set every group's rate by the policy's rule (docs/model.md section 5).
     pub(super) fn on_tick(&mut self) {
         let now = self.now();
         let tick_s = self.setup.server.tick_s;

@@ -1,4 +1,4 @@
-//! Processor sharing of one capacity among flows (MODEL.md section 4).
+//! Processor sharing of one capacity among flows (docs/model.md section 4).
 //!
 //! A [`FairShare`] is a capacity (a peer's upload, a server group's rate)
 //! split equally among its active flows. Rather than track each flow's

@@ -1,4 +1,4 @@
-//! The analytic (fluid) model of the paper's Section III (MODEL.md section 8):
+//! The analytic (fluid) model of the paper's Section III (docs/model.md section 8):
 //! closed-form equilibria, optimal server allocations and the fluid ODEs.
 //!
 //! # One swarm, three uses

@@ -10,7 +10,7 @@ use super::errors::{Checks, ConfigError};
 /// typos, and sizes must stay finite when multiplied out.
 pub const MAX_BLOCK_MB: f64 = 1e6;
 
-/// How the images' chunks are generated (MODEL.md section 1).
+/// How the images' chunks are generated (docs/model.md section 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContentKind {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Config;
 use super::errors::{Checks, ConfigError};
 
-/// The names of the built-in policies (MODEL.md section 5).
+/// The names of the built-in policies (docs/model.md section 5).
 pub const PRESETS: [&str; 5] = [
     "iso",
     "cross-equ",

@@ -47,7 +47,7 @@ impl SubgradientConfig {
     }
 }
 
-/// The knobs of the subgradient rule (MODEL.md section 5: "step size,
+/// The knobs of the subgradient rule (docs/model.md section 5: "step size,
 /// iteration cap and stopping rule are config options").
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SubgradientParams {
