@@ -36,6 +36,7 @@ fn group() -> impl Strategy<Value = GroupState> {
             peer_upload_mbps,
             popularity,
             server_only_mb: 0.0,
+            ..GroupState::default()
         })
 }
 
