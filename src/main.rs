@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use clap::{Args, Parser, Subcommand};
 
 use vmswarm::app::commands::{
-    self, FiguresOptions, INTERRUPTED, Overrides, RegimesOptions, RunOptions, SweepOptions,
-    ValidateOptions,
+    self, FiguresOptions, INTERRUPTED, Overrides, PoliciesOptions, RegimesOptions, RunOptions,
+    SweepOptions, ValidateOptions,
 };
 use vmswarm::app::error::Error;
 use vmswarm::experiments::figures::Metric;
@@ -242,6 +242,24 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Our rule against the paper's four on the regime map: per cell the
+    /// paired difference to the best of the four on mean_vm_s and p95_s,
+    /// and the verdicts against issue 11's targets (policies.md, .csv,
+    /// .svg, beside the regime map's files).
+    Policies {
+        /// The reduced grid (3 rates instead of 5, full windows, 5
+        /// replications): the one docs/policies.md reports.
+        #[arg(long)]
+        quick: bool,
+        /// Read policies.toml from this directory instead of the bundled config.
+        #[arg(long, value_name = "DIR")]
+        configs: Option<PathBuf>,
+        /// The policy judged (default cross-oldest); the map must run it.
+        #[arg(long, value_name = "NAME")]
+        ours: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 fn sweep_options(config: PathBuf, config_args: ConfigArgs, output: OutputArgs) -> SweepOptions {
@@ -387,6 +405,22 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             out: output.out,
             config_dir: configs,
             quiet: output.quiet,
+        })
+        .map(drop)?,
+        Command::Policies {
+            quick,
+            configs,
+            ours,
+            output,
+        } => commands::policies(&PoliciesOptions {
+            map: RegimesOptions {
+                quick,
+                threads: output.threads,
+                out: output.out,
+                config_dir: configs,
+                quiet: output.quiet,
+            },
+            ours,
         })
         .map(drop)?,
     }

@@ -10,6 +10,7 @@ pub mod compare;
 pub mod figures;
 pub mod heatmap;
 pub mod plot;
+pub mod policies;
 pub mod regimes;
 pub mod stats;
 pub mod store;
