@@ -524,7 +524,7 @@ pub struct PoliciesOptions {
 /// `policies.svg`, all or nothing.
 pub fn policies(opts: &PoliciesOptions) -> Result<PathBuf, Error> {
     use crate::experiments::policies::{
-        DEFAULT_OURS, Targets, bundled_config, render_verdicts_svg, verdicts, verdicts_csv,
+        DEFAULT_OURS, PAPER, Targets, bundled_config, render_verdicts_svg, verdicts, verdicts_csv,
         verdicts_markdown,
     };
     let config = match &opts.map.config_dir {
@@ -535,6 +535,23 @@ pub fn policies(opts: &PoliciesOptions) -> Result<PathBuf, Error> {
         .ours
         .clone()
         .unwrap_or_else(|| DEFAULT_OURS.to_string());
+    // Refuse a map that cannot be judged before running any of it.
+    if let Some(name) = PAPER
+        .iter()
+        .copied()
+        .chain([ours.as_str()])
+        .find(|name| !config.policies.iter().any(|p| p == name))
+    {
+        return Err(ConfigError {
+            file: config.source.clone(),
+            key: "policies".into(),
+            message: format!(
+                "must list the paper's four ({}) and the policy judged; `{name}` is missing",
+                PAPER.join(", ")
+            ),
+        }
+        .into());
+    }
     let targets = Targets::default();
     let make = |map: &crate::experiments::regimes::RegimeMap,
                 results: &[crate::experiments::sweep::JobResult]| {
