@@ -69,7 +69,7 @@ impl AllocationRule for FluidMean {
         let groups = snapshot.groups;
         let u_s = snapshot.u_s_mbps;
         let mut rates_mbps = vec![0.0; groups.len()];
-        if !(u_s > 0.0) || !groups.iter().any(GroupState::has_demand) {
+        if u_s.is_nan() || u_s <= 0.0 || !groups.iter().any(GroupState::has_demand) {
             return Allocation {
                 rates_mbps,
                 iterations: 0,

@@ -113,7 +113,7 @@ impl AllocationRule for OldestFirst {
         let groups = snapshot.groups;
         let u_s = snapshot.u_s_mbps;
         let mut rates_mbps = vec![0.0; groups.len()];
-        if !(u_s > 0.0) || !groups.iter().any(GroupState::has_demand) {
+        if u_s.is_nan() || u_s <= 0.0 || !groups.iter().any(GroupState::has_demand) {
             return Allocation {
                 rates_mbps,
                 iterations: 0,
@@ -139,7 +139,7 @@ impl AllocationRule for OldestFirst {
         self.order
             .sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         for &(_, i) in &self.order {
-            if !(budget > 0.0) {
+            if budget.is_nan() || budget <= 0.0 {
                 break;
             }
             let top_up = (self.tick_cap_mbps(&groups[i]) - rates_mbps[i]).clamp(0.0, budget);
@@ -182,7 +182,7 @@ pub(super) fn server_only_floors(
 
 /// Spread `budget` over the groups with demand in proportion to `R^g`.
 fn spread_leftover(groups: &[GroupState], budget: f64, rates_mbps: &mut [f64]) {
-    if !(budget > 0.0) {
+    if budget.is_nan() || budget <= 0.0 {
         return;
     }
     let demand: f64 = groups
