@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use clap::{Args, Parser, Subcommand};
 
 use vmswarm::app::commands::{
-    self, FiguresOptions, INTERRUPTED, Overrides, RegimesOptions, RunOptions, SweepOptions,
-    ValidateOptions,
+    self, FiguresOptions, INTERRUPTED, Overrides, PoliciesOptions, RegimesOptions, RunOptions,
+    SweepOptions, ValidateOptions,
 };
 use vmswarm::app::error::Error;
 use vmswarm::experiments::figures::Metric;
@@ -244,6 +244,24 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Our rule against the paper's four on the regime map: per cell the
+    /// paired difference to the best of the four on mean_vm_s and p95_s,
+    /// and the verdicts against issue 11's targets (policies.md, .csv,
+    /// .svg, beside the regime map's files).
+    Policies {
+        /// The reduced grid (3 rates instead of 5, full windows, 5
+        /// replications): the one docs/policies.md reports.
+        #[arg(long)]
+        quick: bool,
+        /// Read policies.toml from this directory instead of the bundled config.
+        #[arg(long, value_name = "DIR")]
+        configs: Option<PathBuf>,
+        /// The policy judged (default cross-oldest); the map must run it.
+        #[arg(long, value_name = "NAME")]
+        ours: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 fn sweep_options(config: PathBuf, config_args: ConfigArgs, output: OutputArgs) -> SweepOptions {
@@ -314,14 +332,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             quick,
             seeds,
             output,
-        } => commands::validate(&ValidateOptions {
-            quick,
-            seeds,
-            threads: output.threads,
-            out: output.out,
-            quiet: output.quiet,
-        })
-        .map(drop)?,
+        } => validate(quick, seeds, output)?,
         Command::Bench {
             quick,
             hosts,
@@ -343,16 +354,42 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             quick,
             configs,
             output,
-        } => commands::regimes(&RegimesOptions {
+        } => commands::regimes(&regimes_options(quick, configs, output)).map(drop)?,
+        Command::Policies {
             quick,
-            threads: output.threads,
-            out: output.out,
-            config_dir: configs,
-            quiet: output.quiet,
+            configs,
+            ours,
+            output,
+        } => commands::policies(&PoliciesOptions {
+            map: regimes_options(quick, configs, output),
+            ours,
         })
         .map(drop)?,
     }
     Ok(())
+}
+
+/// `vmswarm validate`.
+fn validate(quick: bool, seeds: Option<usize>, output: OutputArgs) -> Result<(), Failure> {
+    commands::validate(&ValidateOptions {
+        quick,
+        seeds,
+        threads: output.threads,
+        out: output.out,
+        quiet: output.quiet,
+    })?;
+    Ok(())
+}
+
+/// The options of a regime map (`regimes`, `policies`).
+fn regimes_options(quick: bool, configs: Option<PathBuf>, output: OutputArgs) -> RegimesOptions {
+    RegimesOptions {
+        quick,
+        threads: output.threads,
+        out: output.out,
+        config_dir: configs,
+        quiet: output.quiet,
+    }
 }
 
 /// `vmswarm import`.

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use vmswarm::policy::{
-    AllocationRule, Equal, Exact, ExactAvailable, GroupState, Proportional, Snapshot, Subgradient,
-    SubgradientParams, available_time_s, water_fill,
+    AllocationRule, Equal, Exact, ExactAvailable, FluidMean, GroupState, OldestFirst,
+    OldestFirstParams, Proportional, Snapshot, Subgradient, SubgradientParams, available_time_s,
+    water_fill,
 };
 
 const CASES: u32 = 256;
@@ -36,6 +37,7 @@ fn group() -> impl Strategy<Value = GroupState> {
             peer_upload_mbps,
             popularity,
             server_only_mb: 0.0,
+            ..GroupState::default()
         })
 }
 
@@ -370,4 +372,92 @@ fn exact_available_is_feasible_and_beats_exact_on_its_objective() {
             Ok(())
         })
         .unwrap();
+}
+
+/// Groups as the simulator fills them for our rules: members (0 when the
+/// group has no demand), the oldest member's age, and some of `R` no peer
+/// holds. Ages repeat often, to exercise the tie order.
+fn member_groups() -> impl Strategy<Value = Vec<GroupState>> {
+    prop::collection::vec(
+        (
+            group(),
+            prop_oneof![1 => Just(0.0), 2 => 0.0..=1.0],
+            1usize..40,
+            prop_oneof![1 => Just(3.0), 2 => 0.0..=100.0],
+        )
+            .prop_map(|(mut g, f, leechers, age_s)| {
+                g.server_only_mb = f * g.remaining_mb;
+                if g.has_demand() {
+                    g.leechers = leechers;
+                    g.oldest_leecher_age_s = age_s;
+                }
+                g
+            }),
+        1..80,
+    )
+}
+
+/// Our rules, fresh, for ticks of `tick_s`.
+fn our_rules(tick_s: f64) -> [Box<dyn AllocationRule>; 2] {
+    [
+        Box::new(OldestFirst::new(OldestFirstParams::new(tick_s))),
+        Box::new(FluidMean::new(tick_s, OldestFirstParams::FLOOR_SHARE)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Feasible (as every rule), never zero for a group with data only the
+    /// server holds while `u_s > 0`, and deterministic: a rule that already
+    /// allocated (its scratch buffers full) answers exactly as a fresh one.
+    #[test]
+    fn our_rules_are_feasible_serve_server_only_data_and_repeat(
+        groups in member_groups(),
+        other in member_groups(),
+        u_s in u_s(),
+        tick_s in prop_oneof![Just(1.0), 0.1..=5.0],
+    ) {
+        let snap = Snapshot { u_s_mbps: u_s, groups: &groups };
+        let warm = Snapshot { u_s_mbps: 1000.0, groups: &other };
+        for (mut rule, mut fresh) in our_rules(tick_s).into_iter().zip(our_rules(tick_s)) {
+            let name = rule.name();
+            rule.allocate(&warm);
+            let a = rule.allocate(&snap);
+            check_feasible(name, &snap, &a.rates_mbps)?;
+            if u_s > 0.0 {
+                for (g, &r) in groups.iter().zip(&a.rates_mbps) {
+                    if g.has_demand() && g.server_only_mb > 0.0 {
+                        prop_assert!(r > 0.0, "{}: a server-only group starved", name);
+                    }
+                }
+            }
+            prop_assert_eq!(&a, &fresh.allocate(&snap), "{}: not deterministic", name);
+        }
+    }
+
+    /// `oldest-first` serves in age order: a group gets more than its floor
+    /// only when every older group has its tick cap.
+    #[test]
+    fn oldest_first_tops_up_older_groups_first(groups in member_groups(), u_s in 1.0..=1e4f64) {
+        let snap = Snapshot { u_s_mbps: u_s, groups: &groups };
+        let rates = OldestFirst::new(OldestFirstParams::new(1.0)).allocate(&snap).rates_mbps;
+        let cap = |g: &GroupState| (g.remaining_mb - g.peer_upload_mbps).max(0.0);
+        for (i, young) in groups.iter().enumerate() {
+            let floor = young.server_only_mb.min(young.remaining_mb);
+            if !young.has_demand() || rates[i] <= floor * (1.0 + 1e-6) + 1e-9 {
+                continue;
+            }
+            for (j, old) in groups.iter().enumerate() {
+                if old.has_demand() && old.oldest_leecher_age_s > young.oldest_leecher_age_s {
+                    prop_assert!(
+                        rates[j] >= cap(old) * (1.0 - 1e-6),
+                        "group {} (age {}) has {} above its floor while older {} (age {}) has {} < cap {}",
+                        i, young.oldest_leecher_age_s, rates[i], j, old.oldest_leecher_age_s,
+                        rates[j], cap(old)
+                    );
+                }
+            }
+        }
+    }
 }

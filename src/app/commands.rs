@@ -431,23 +431,38 @@ pub struct RegimesOptions {
 /// each cell's winners and each regime's claims; writes `regimes.csv`,
 /// `regimes-claims.csv`, `regimes.md` and the heatmaps, all or nothing.
 pub fn regimes(opts: &RegimesOptions) -> Result<PathBuf, Error> {
-    use crate::experiments::regimes::{RegimeMap, bundled_config};
-    let started = std::time::Instant::now();
-    let out = opts.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if opts.quick {
-            "out/regimes-quick"
-        } else {
-            "out/regimes"
-        })
-    });
-    check_dir(&out)?;
+    use crate::experiments::regimes::bundled_config;
     let config = match &opts.config_dir {
         Some(dir) => Config::load(&dir.join("regimes.toml"))?,
         None => bundled_config()?,
     };
+    let default_out = if opts.quick {
+        "out/regimes-quick"
+    } else {
+        "out/regimes"
+    };
+    run_regime_map(&config, opts, default_out, &[]).map(|(out, _)| out)
+}
+
+/// Run a regime map's sweep and write its files, with `extra` files from
+/// the map and its results written beside them, all or nothing. Returns the
+/// output directory and the text `extra` wants printed.
+fn run_regime_map(
+    config: &Config,
+    opts: &RegimesOptions,
+    default_out: &str,
+    extra: ExtraFiles,
+) -> Result<(PathBuf, String), Error> {
+    use crate::experiments::regimes::RegimeMap;
+    let started = std::time::Instant::now();
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(default_out));
+    check_dir(&out)?;
     // Every cell's config is checked here, before anything is written.
-    let map = RegimeMap::new(&config, opts.quick)?;
-    let store = crate::experiments::store::JobStore::open(&out, &map.sweep, opts.quick, &config)?;
+    let map = RegimeMap::new(config, opts.quick)?;
+    let store = crate::experiments::store::JobStore::open(&out, &map.sweep, opts.quick, config)?;
     let progress = job_bar(map.sweep.jobs().len() as u64, opts.quiet);
     let execution = crate::experiments::sweep::Execution {
         store: Some(&store),
@@ -458,14 +473,27 @@ pub fn regimes(opts: &RegimesOptions) -> Result<PathBuf, Error> {
     let results = with_threads(opts.threads, || map.sweep.execute(&execution, &progress));
     progress.finish_and_clear();
     let results = results?;
-    let result = map.judge(&results, opts.quick);
-    let files = result.files().map_err(|message| OutputError {
+    let output_err = |message| OutputError {
         path: out.clone(),
         message,
-    })?;
+    };
+    let mut printed = String::new();
+    let mut more = Vec::new();
+    for make in extra {
+        let (files, text) = make(&map, &results).map_err(output_err)?;
+        more.extend(files);
+        printed.push_str(&text);
+    }
+    let result = map.judge(&results, opts.quick);
+    let mut files = result.files().map_err(output_err)?;
+    files.extend(more);
     write_files(&out, &files)?;
     if !opts.quiet {
-        print!("{}", result.headline());
+        if printed.is_empty() {
+            print!("{}", result.headline());
+        } else {
+            print!("{printed}");
+        }
         let transfers: u64 = results
             .iter()
             .flat_map(|j| &j.runs)
@@ -478,7 +506,85 @@ pub fn regimes(opts: &RegimesOptions) -> Result<PathBuf, Error> {
             out.display()
         );
     }
-    Ok(out)
+    Ok((out, printed))
+}
+
+/// Makers of files written beside a regime map's: from the map and its
+/// results, `(files, text to print)`.
+type ExtraFiles<'a> = &'a [&'a dyn Fn(
+    &crate::experiments::regimes::RegimeMap,
+    &[crate::experiments::sweep::JobResult],
+) -> Result<(Vec<(String, Vec<u8>)>, String), String>];
+
+/// Options of `vmswarm policies`.
+#[derive(Debug, Clone, Default)]
+pub struct PoliciesOptions {
+    /// The map's options (`config_dir` holds `policies.toml`).
+    pub map: RegimesOptions,
+    /// The policy judged against the paper's four (default `cross-oldest`).
+    pub ours: Option<String>,
+}
+
+/// `vmswarm policies`: the regime map with our rule (`configs/policies.toml`),
+/// then per cell ours against the best of the paper's four on `mean_vm_s`
+/// and `p95_s`, paired, with the verdicts against issue 11's targets.
+/// Writes the regime map's files and `policies.md`, `policies.csv`,
+/// `policies.svg`, all or nothing.
+pub fn policies(opts: &PoliciesOptions) -> Result<PathBuf, Error> {
+    use crate::experiments::policies::{
+        DEFAULT_OURS, PAPER, Targets, bundled_config, render_verdicts_svg, verdicts, verdicts_csv,
+        verdicts_markdown,
+    };
+    let config = match &opts.map.config_dir {
+        Some(dir) => Config::load(&dir.join("policies.toml"))?,
+        None => bundled_config()?,
+    };
+    let ours = opts
+        .ours
+        .clone()
+        .unwrap_or_else(|| DEFAULT_OURS.to_string());
+    // Refuse a map that cannot be judged before running any of it.
+    if let Some(name) = PAPER
+        .iter()
+        .copied()
+        .chain([ours.as_str()])
+        .find(|name| !config.policies.iter().any(|p| p == name))
+    {
+        return Err(ConfigError {
+            file: config.source.clone(),
+            key: "policies".into(),
+            message: format!(
+                "must list the paper's four ({}) and the policy judged; `{name}` is missing",
+                PAPER.join(", ")
+            ),
+        }
+        .into());
+    }
+    let targets = Targets::default();
+    let make = |map: &crate::experiments::regimes::RegimeMap,
+                results: &[crate::experiments::sweep::JobResult]| {
+        let cells = verdicts(map, results, &ours, &targets)?;
+        let per_regime = map.popularities.len() * map.rates_per_s.len();
+        let text = verdicts_markdown(&cells, &ours, &targets);
+        let files = vec![
+            (
+                "policies.md".to_string(),
+                format!("# Policies\n\n{text}").into_bytes(),
+            ),
+            ("policies.csv".to_string(), verdicts_csv(&cells)?),
+            (
+                "policies.svg".to_string(),
+                render_verdicts_svg(&cells, per_regime, &targets)?.into_bytes(),
+            ),
+        ];
+        Ok((files, text))
+    };
+    let default_out = if opts.map.quick {
+        "out/policies-quick"
+    } else {
+        "out/policies"
+    };
+    run_regime_map(&config, &opts.map, default_out, &[&make]).map(|(out, _)| out)
 }
 
 /// Options of `vmswarm validate`.

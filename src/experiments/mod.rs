@@ -8,6 +8,7 @@ pub mod claims;
 pub mod compare;
 pub mod figures;
 pub mod heatmap;
+pub mod policies;
 pub mod regimes;
 pub mod store;
 pub mod sweep;

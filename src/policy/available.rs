@@ -104,6 +104,7 @@ mod tests {
             peer_upload_mbps,
             popularity: 0.5,
             server_only_mb,
+            ..GroupState::default()
         }
     }
 

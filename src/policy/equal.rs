@@ -46,6 +46,7 @@ mod tests {
             peer_upload_mbps: 7.0,
             popularity: 0.3,
             server_only_mb: 0.0,
+            ..GroupState::default()
         }
     }
 

@@ -174,6 +174,7 @@ mod tests {
             peer_upload_mbps,
             popularity: 0.5,
             server_only_mb: 0.0,
+            ..GroupState::default()
         }
     }
 

@@ -54,6 +54,7 @@ mod tests {
             peer_upload_mbps: 0.0,
             popularity: 0.5,
             server_only_mb: 0.0,
+            ..GroupState::default()
         };
         let groups = [g(10.0), g(0.0), g(5.0)];
         let mut rule = Fixed::new(vec![0.5, 0.3, 0.2]);

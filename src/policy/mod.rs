@@ -10,6 +10,8 @@ mod available;
 mod equal;
 mod exact;
 mod fixed;
+mod fluid;
+mod oldest;
 mod proportional;
 mod subgradient;
 
@@ -18,15 +20,23 @@ pub use available::{ExactAvailable, available_time_s};
 pub use equal::Equal;
 pub use exact::{Exact, water_fill};
 pub use fixed::Fixed;
+pub use fluid::FluidMean;
+pub use oldest::{OldestFirst, OldestFirstParams};
 pub use proportional::Proportional;
 pub use subgradient::Subgradient;
 
 use crate::input::config::{PolicyDef, RuleKind};
 
 /// The rule a policy names, ready to allocate (the factory the simulator
-/// calls once per run).
-pub fn build_rule(policy: &PolicyDef, subgradient: SubgradientParams) -> Box<dyn AllocationRule> {
+/// calls once per run). `tick_s` is `server.tick_s`, how long the rates hold.
+pub fn build_rule(
+    policy: &PolicyDef,
+    subgradient: SubgradientParams,
+    tick_s: f64,
+) -> Box<dyn AllocationRule> {
     match policy.rule {
+        RuleKind::OldestFirst => Box::new(OldestFirst::new(OldestFirstParams::new(tick_s))),
+        RuleKind::FluidMean => Box::new(FluidMean::new(tick_s, OldestFirstParams::FLOOR_SHARE)),
         RuleKind::Equal => Box::new(Equal),
         RuleKind::Proportional => Box::new(Proportional),
         RuleKind::Subgradient => Box::new(Subgradient::new(subgradient)),
@@ -37,7 +47,10 @@ pub fn build_rule(policy: &PolicyDef, subgradient: SubgradientParams) -> Box<dyn
 }
 
 /// The state of one server group at a tick, as a rule sees it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// `Default` is a group with nothing at all (no demand, no members), for
+/// building states field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GroupState {
     /// `R^g`: Mb the group's leechers still lack of the group's data (blocks in
     /// flight count as remaining).
@@ -51,6 +64,14 @@ pub struct GroupState {
     /// `S^g`: Mb of `R^g` in blocks no present peer holds, which only the
     /// server can send. The paper's rules ignore it; `exact-available` uses it.
     pub server_only_mb: f64,
+    /// `n^g` (ours): the group's members, the leechers that lack some of its
+    /// data. The group's rate is shared equally among their server flows
+    /// (one block in flight each), so a member gets at most `u_s^g / n^g`.
+    pub leechers: usize,
+    /// How long the group's earliest member has been downloading (s): the
+    /// wait so far of its oldest VM (ours; `oldest-first` ranks groups by
+    /// it). 0 without members.
+    pub oldest_leecher_age_s: f64,
 }
 
 impl GroupState {

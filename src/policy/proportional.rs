@@ -65,6 +65,7 @@ mod tests {
             peer_upload_mbps: 3.0,
             popularity,
             server_only_mb: 0.0,
+            ..GroupState::default()
         }
     }
 

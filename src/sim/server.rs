@@ -73,20 +73,31 @@ impl Sim<'_> {
         total
     }
 
+    /// How long group `g`'s earliest member has been downloading (s; 0
+    /// without members).
+    fn oldest_member_age_s(&self, g: u32) -> f64 {
+        let members = &self.groups[g as usize].members;
+        let joined = members
+            .iter()
+            .map(|&m| self.peers[m as usize].joined_s)
+            .reduce(f64::min);
+        joined.map_or(0.0, |t| (self.now() - t).max(0.0))
+    }
+
     /// Re-set every group's rate by the policy's rule (docs/model.md section 5).
     pub(super) fn on_tick(&mut self) {
         let now = self.now();
         let tick_s = self.setup.server.tick_s;
         let u_s = self.setup.server.u_s_mbps;
         let mut sent = Vec::with_capacity(self.groups.len());
-        let server_only: Vec<f64> = (0..self.groups.len() as u32)
-            .map(|g| self.server_only_mb(g))
+        let member_stats: Vec<(f64, f64)> = (0..self.groups.len() as u32)
+            .map(|g| (self.server_only_mb(g), self.oldest_member_age_s(g)))
             .collect();
         let states: Vec<GroupState> = self
             .groups
             .iter_mut()
-            .zip(&server_only)
-            .map(|(g, &server_only_mb)| {
+            .zip(&member_stats)
+            .map(|(g, &(server_only_mb, oldest_leecher_age_s))| {
                 g.share.advance(now);
                 sent.push(g.share.sent_mb() - g.sent_mb_at_tick);
                 g.sent_mb_at_tick = g.share.sent_mb();
@@ -95,6 +106,8 @@ impl Sim<'_> {
                     peer_upload_mbps: g.peer_mb_since_tick / tick_s,
                     popularity: g.popularity,
                     server_only_mb,
+                    leechers: g.members.len(),
+                    oldest_leecher_age_s,
                 }
             })
             .collect();

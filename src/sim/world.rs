@@ -89,7 +89,7 @@ impl<'a> Sim<'a> {
                 sent_mb_at_tick: 0.0,
             })
             .collect();
-        let rule = build_rule(setup.policy, setup.subgradient);
+        let rule = build_rule(setup.policy, setup.subgradient, setup.server.tick_s);
         // A download cap is approximated by a cap on concurrent incoming
         // flows: as many as fit at the rate of one busy upload slot.
         let max_incoming = match setup.peers.download_cap_mbps {

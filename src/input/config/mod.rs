@@ -35,7 +35,7 @@ pub use limits::{DEFAULT_MAX_BLOCK_TRANSFERS, DEFAULT_MAX_MEMORY_GB, LimitsConfi
 pub use peers::{
     DEFAULT_SOURCE_SAMPLES, Endgame, MAX_RATE_MBPS, PeersConfig, PieceSelection, SourceChoice,
 };
-pub use policy::{Grouping, PRESETS, PolicyDef, RuleKind, SwarmModel};
+pub use policy::{Grouping, OPT_IN_PRESETS, PRESETS, PolicyDef, RuleKind, SwarmModel};
 pub use server::{MAX_ARRIVAL_TICKS, ServerConfig};
 pub use subgradient::{SubgradientConfig, SubgradientParams};
 pub use sweep::{Axis, QuickConfig, SweepConfig};

@@ -17,6 +17,10 @@ pub const PRESETS: [&str; 5] = [
     "cross-opt-exact",
 ];
 
+/// Built-in policies that configs name to run, outside the default list:
+/// `cross-oldest`, our rule aimed at download times (`docs/policies.md`).
+pub const OPT_IN_PRESETS: [&str; 1] = ["cross-oldest"];
+
 /// The two P2P models of Section III.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -53,6 +57,12 @@ pub enum RuleKind {
     Fixed,
     /// Exact min-max counting blocks no peer holds (ours; `policy::ExactAvailable`).
     ExactAvailable,
+    /// Oldest VM first, with tick caps and server-only floors (ours;
+    /// `policy::OldestFirst`).
+    OldestFirst,
+    /// Water-filling on `sqrt(n^g R^g)`, the fluid optimum of the summed
+    /// download times, with server-only floors (ours; `policy::FluidMean`).
+    FluidMean,
 }
 
 /// A `[[policy]]` entry: a named combination.
@@ -65,8 +75,8 @@ pub struct PolicyDef {
     pub swarms: SwarmModel,
     /// `image` or `chunk`.
     pub groups: Grouping,
-    /// `equal`, `proportional`, `subgradient`, `exact`, `exact-available`
-    /// or `fixed`.
+    /// `equal`, `proportional`, `subgradient`, `exact`, `exact-available`,
+    /// `oldest-first`, `fluid-mean` or `fixed`.
     pub rule: RuleKind,
     /// For `fixed`: the share of `u_s` of each group, in group order (images,
     /// or the swarm model's chunks); non-negative, summing to at most 1.
@@ -86,6 +96,7 @@ impl PolicyDef {
             "cross-prop" => (Cross, Image, Proportional),
             "cross-opt" => (Cross, Chunk, Subgradient),
             "cross-opt-exact" => (Cross, Chunk, Exact),
+            "cross-oldest" => (Cross, Image, OldestFirst),
             _ => return None,
         };
         Some(PolicyDef {
@@ -113,9 +124,10 @@ impl PolicyDef {
             return Err(check.err(
                 &key,
                 format!(
-                    "`{}` is a preset's name; a policy of your own needs another name (presets: {})",
+                    "`{}` is a preset's name; a policy of your own needs another name (presets: {}, {})",
                     self.name,
-                    PRESETS.join(", ")
+                    PRESETS.join(", "),
+                    OPT_IN_PRESETS.join(", ")
                 ),
             ));
         }
@@ -196,8 +208,9 @@ impl Config {
     fn known_policies(&self) -> String {
         let custom: Vec<&str> = self.policy.iter().map(|p| p.name.as_str()).collect();
         format!(
-            "{}{}",
+            "{}, {}{}",
             PRESETS.join(", "),
+            OPT_IN_PRESETS.join(", "),
             if custom.is_empty() {
                 String::new()
             } else {
