@@ -63,6 +63,8 @@ use priority_queue::PriorityQueue;
 
 use crate::sim::transfer::FlowId;
 
+mod deferred;
+
 /// The most resources one flow may cross (a rack-to-rack peer transfer
 /// crosses four: NIC up, rack uplink, rack downlink, NIC down; two spare).
 pub const MAX_RESOURCES_PER_FLOW: usize = 6;
@@ -212,6 +214,8 @@ pub struct MaxMinNetwork {
     /// Size of the last recomputed component: (resources, flows).
     last_component: (usize, usize),
     scratch: Scratch,
+    /// Changes since the last solve, for the `_deferred` operations.
+    deferred: deferred::Deferred,
 }
 
 impl MaxMinNetwork {
@@ -616,6 +620,7 @@ impl MaxMinNetwork {
                 .iter()
                 .map(|&slot| self.flows[slot as usize].rate_mbps)
                 .sum();
+            self.deferred.note(res.capacity_mbps, res.load_mbps);
         }
     }
 }
