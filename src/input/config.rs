@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::input::topology::{Locality, TopologyConfig};
 use crate::policy::SubgradientParams;
 
 /// The largest seed: TOML integers are signed 64-bit, so a larger seed
@@ -82,6 +83,10 @@ pub struct Config {
     pub peers: PeersConfig,
     /// The image server.
     pub server: ServerConfig,
+    /// Hosts in racks and rack links (docs/model.md section 9); absent:
+    /// no network model beyond the hosts' own links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology: Option<TopologyConfig>,
     /// Parameters of the `subgradient` rule.
     pub subgradient: SubgradientConfig,
     /// A parameter grid, for `vmswarm sweep` and the figures.
@@ -104,6 +109,7 @@ impl Default for Config {
             workload: WorkloadConfig::default(),
             peers: PeersConfig::default(),
             server: ServerConfig::default(),
+            topology: None,
             subgradient: SubgradientConfig::default(),
             sweep: SweepConfig::default(),
             limits: LimitsConfig::default(),
@@ -313,6 +319,9 @@ pub struct PeersConfig {
     pub source_samples: u32,
     /// `switch` or `off`.
     pub endgame: Endgame,
+    /// `none` or `rack` (rack-first source choice; needs `[topology]`).
+    #[serde(skip_serializing_if = "Locality::is_none")]
+    pub locality: Locality,
 }
 
 impl Default for PeersConfig {
@@ -327,6 +336,7 @@ impl Default for PeersConfig {
             source_choice: SourceChoice::LeastLoaded,
             source_samples: DEFAULT_SOURCE_SAMPLES,
             endgame: Endgame::Switch,
+            locality: Locality::None,
         }
     }
 }
@@ -910,6 +920,8 @@ impl Config {
                 ));
             }
         }
+
+        crate::input::topology::validate(self, file)?;
 
         // Limits.
         if self.limits.max_events == Some(0) {
