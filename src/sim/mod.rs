@@ -17,9 +17,11 @@ mod choice;
 mod endgame;
 pub mod engine;
 mod error;
+mod fabric;
 mod flows;
 mod holders;
 pub mod invariants;
+mod locality;
 pub mod maxmin;
 #[cfg(test)]
 mod maxmin_reference;
@@ -30,6 +32,7 @@ mod server;
 mod sources;
 mod space;
 mod state;
+mod topology;
 pub mod transfer;
 #[cfg(test)]
 mod transfer_reference;
@@ -40,6 +43,7 @@ use std::time::Instant;
 
 use crate::input::config::{LimitsConfig, PeersConfig, PolicyDef, ServerConfig};
 use crate::input::content::Content;
+use crate::input::topology::TopologyConfig;
 use crate::input::workload::Workload;
 use crate::policy::SubgradientParams;
 
@@ -59,6 +63,8 @@ pub struct RunSetup<'a> {
     pub peers: &'a PeersConfig,
     /// Server parameters.
     pub server: &'a ServerConfig,
+    /// Racks and rack links (docs/model.md section 9), if any.
+    pub topology: Option<&'a TopologyConfig>,
     /// The policy to run.
     pub policy: &'a PolicyDef,
     /// Parameters of the subgradient rule, if the policy uses it.

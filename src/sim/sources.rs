@@ -1,9 +1,7 @@
 //! Peer requests: which block a leecher asks for, from which holder, and
 //! how waiting leechers are offered a holder's free slot.
 
-use crate::input::config::SourceChoice;
-
-use super::holders::{Choice, Found};
+use super::holders::Found;
 use super::state::{PeerId, PeerState, unrequested};
 use super::world::{SOURCE_ATTEMPTS, Sim};
 
@@ -41,9 +39,7 @@ impl Sim<'_> {
                 self.waiting.stop(p);
                 return;
             }
-            let image = peer.image as usize;
-            self.set_candidates(p, None, &excluded);
-            let key = self.pick_block(image, true);
+            let key = self.pick_request(p, &excluded);
             let Some(key) = key else {
                 // Nothing left to request from peers: the end game may move a
                 // server block to a peer; otherwise wait, unless nothing is
@@ -79,23 +75,5 @@ impl Sim<'_> {
 
     pub(super) fn needs_unrequested(&self, p: PeerId) -> bool {
         unrequested(&self.space, &self.peers[p as usize]).any(|(_, bits)| bits != 0)
-    }
-
-    /// The source of a request for `key` by `asker`, by the configured
-    /// choice (see `holders`).
-    pub(super) fn choose_source(&mut self, key: u32, asker: PeerId) -> Found {
-        let peers = &self.setup.peers;
-        let choice = Choice {
-            peers: &self.peers,
-            free_slots: &self.free_slots,
-            asker,
-            slots: peers.upload_slots as usize,
-            samples: peers.source_samples as usize,
-        };
-        let list = &mut self.holders[key as usize];
-        match peers.source_choice {
-            SourceChoice::LeastLoaded => choice.least_loaded(list, &mut self.source_rng),
-            SourceChoice::FirstFree => choice.first_free(list, &mut self.source_rng),
-        }
     }
 }

@@ -84,6 +84,10 @@ pub(super) enum Event {
     PeerUpload(PeerId),
     ServerGroup(u32),
     Departure(PeerId),
+    /// The next completion on the data center's network (`fabric`).
+    Network,
+    /// The network's batched exact re-solve (`fabric`).
+    Resolve,
 }
 
 /// The blocks of a leecher's image it neither holds nor has requested, as

@@ -5,13 +5,16 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::input::config::{Grouping, PieceSelection};
 use crate::input::seed::stream_seed;
+use crate::input::topology::Locality;
 use crate::policy::{AllocationRule, build_rule};
 
 use super::engine::{Engine, EventId};
+use super::fabric::Fabric;
 use super::metrics::{RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
 use super::space::Space;
 use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
+use super::topology::Racks;
 use super::transfer::{FairShare, FlowId};
 use super::waiting::Waiting;
 use super::{RunOutput, RunSetup};
@@ -58,6 +61,19 @@ pub(super) struct Sim<'a> {
     pub(super) peer_mb_by_chunk: Vec<f64>,
     /// Candidate words of a block choice, reused.
     pub(super) candidates: Vec<(usize, u64)>,
+    /// The rack of every host (one rack without `[topology]`).
+    pub(super) racks: Racks,
+    /// The links as a max-min network, when a download cap or a capped rack
+    /// link can limit a flow (docs/model.md section 9).
+    pub(super) fabric: Option<Fabric>,
+    /// Holders per key and rack (`key * racks + rack`), kept only under
+    /// `peers.locality = "rack"`, as the two below.
+    pub(super) rack_holders: Vec<Vec<PeerId>>,
+    /// Present holders per rack and key (`rack * keys + key`).
+    pub(super) rack_count: Vec<u32>,
+    /// Per rack, the keys some present host of it holds (a bitset of the
+    /// space per rack).
+    pub(super) rack_held: Vec<u64>,
 }
 
 impl<'a> Sim<'a> {
@@ -90,9 +106,17 @@ impl<'a> Sim<'a> {
             })
             .collect();
         let rule = build_rule(setup.policy, setup.subgradient);
-        // A download cap is approximated by a cap on concurrent incoming
-        // flows: as many as fit at the rate of one busy upload slot.
+        let hosts = setup.workload.requests.len() + setup.workload.initial_seeders.len();
+        let racks = match setup.topology {
+            Some(t) => Racks::place(t, hosts, setup.seed),
+            None => Racks::single(hosts),
+        };
+        let fabric = Fabric::build(setup.peers, setup.topology, &racks, n_groups);
+        // Without a network, a download cap is approximated by a cap on
+        // concurrent incoming flows: as many as fit at the rate of one busy
+        // upload slot. With one, the cap is each host's NIC down.
         let max_incoming = match setup.peers.download_cap_mbps {
+            Some(_) if fabric.is_some() => u32::MAX,
             Some(d) => {
                 let slot_mbps = setup.peers.upload_mbps / setup.peers.upload_slots as f64;
                 if slot_mbps > 0.0 {
@@ -104,6 +128,10 @@ impl<'a> Sim<'a> {
             None => u32::MAX,
         };
         let n_keys = space.key_chunk.len();
+        let locality_racks = match setup.peers.locality {
+            Locality::Rack => racks.count as usize,
+            Locality::None => 1,
+        };
         Sim {
             engine: Engine::new(),
             order: setup.peers.piece_selection,
@@ -117,7 +145,7 @@ impl<'a> Sim<'a> {
             rarity: Rarity::new(&space),
             holders: vec![Vec::new(); n_keys],
             groups,
-            waiting: Waiting::new(n_keys),
+            waiting: Waiting::new(n_keys, locality_racks),
             max_incoming,
             completed: 0,
             vms: vec![None; setup.workload.requests.len()],
@@ -125,6 +153,20 @@ impl<'a> Sim<'a> {
             counters: RunCounters::default(),
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
             candidates: Vec::new(),
+            rack_holders: match setup.peers.locality {
+                Locality::Rack => vec![Vec::new(); n_keys * locality_racks],
+                Locality::None => Vec::new(),
+            },
+            rack_count: match setup.peers.locality {
+                Locality::Rack => vec![0; n_keys * locality_racks],
+                Locality::None => Vec::new(),
+            },
+            rack_held: match setup.peers.locality {
+                Locality::Rack => vec![0; space.words * locality_racks],
+                Locality::None => Vec::new(),
+            },
+            racks,
+            fabric,
             space,
             setup,
         }
@@ -157,6 +199,8 @@ impl<'a> Sim<'a> {
                 Event::PeerUpload(p) => self.on_peer_upload(p),
                 Event::ServerGroup(g) => self.on_server_group(g),
                 Event::Departure(p) => self.on_departure(p),
+                Event::Network => self.on_network(),
+                Event::Resolve => self.on_resolve(),
             }
             for _ in before..self.completed {
                 on_vm_done();
@@ -188,9 +232,11 @@ impl<'a> Sim<'a> {
     pub(super) fn finish(mut self) -> RunOutput {
         let end = self.now();
         self.counters.makespan_s = end;
-        for g in &mut self.groups {
-            g.share.advance(end);
-            self.counters.server_sent_mb += g.share.sent_mb();
+        for g in 0..self.groups.len() as u32 {
+            self.counters.server_sent_mb += self.group_sent_mb(g, end);
+        }
+        if let Some(fab) = &self.fabric {
+            self.counters.max_link_utilisation = Some(fab.peak_utilisation());
         }
         for p in 0..self.peers.len() {
             if self.peers[p].state != PeerState::Gone {
