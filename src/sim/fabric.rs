@@ -11,9 +11,10 @@
 //!
 //! Rates are re-solved exactly (max-min, progressive filling) at most once
 //! every `topology.resolve_s`, over the components of the links that changed;
-//! in between, a new flow runs at the spare capacity of its path, and freed
-//! capacity waits for the next solve (see `maxmin::deferred`). A change of
-//! the server's rates (a tick) re-solves at once. Without `d_c` and capped
+//! in between, each change re-shares the flows of the hosts' NICs it touches
+//! at once, and the rack links and group rates keep their allocation until
+//! the next solve (see `maxmin::deferred`). A change of the server's rates
+//! (a tick) re-solves at once. Without `d_c` and capped
 //! racks there is no `Fabric`, and the per-sender processor sharing of
 //! section 4 runs unchanged.
 

@@ -12,12 +12,13 @@
 //!
 //! Between solves:
 //!
-//! * a flow that starts gets a *provisional* rate: the least spare capacity
-//!   (capacity minus load) along its path, so no resource exceeds its
-//!   capacity; it may be 0 until the next solve;
-//! * a flow that ends or is cut frees its rate on its resources, and the
-//!   other flows keep their rates until the next solve (the freed capacity
-//!   goes unused meanwhile, unless a new flow takes it as its spare);
+//! * a flow that starts, or ends or is cut, re-shares at once the flows of
+//!   its *small* resources (a host's NICs): progressive filling over that
+//!   neighbourhood with everything else fixed (see `local`). A new flow thus
+//!   gets its fair share of its hosts' NICs, limited on the large resources
+//!   (rack links, a group's rate) to their spare capacity; capacity a flow
+//!   frees goes to its neighbours on the NICs, and waits for the next solve
+//!   on the large resources. No resource ever exceeds its capacity;
 //! * every rate change brings the flow's remaining Mb forward and re-keys
 //!   its completion, so completion times move with rates exactly as in the
 //!   exact mode, and every resource's Mb sent is exact for the rates it had.
@@ -60,9 +61,9 @@ impl Deferred {
 }
 
 impl MaxMinNetwork {
-    /// Start `flow` of `size_mb` at `now_s` crossing `resources`, at its
-    /// provisional rate (the least spare capacity on its path), without
-    /// re-solving. Panics as [`add_flow`](Self::add_flow) does.
+    /// Start `flow` of `size_mb` at `now_s` crossing `resources`, without
+    /// re-solving: the flows of its small resources are re-filled locally.
+    /// Panics as [`add_flow`](Self::add_flow) does.
     pub fn add_flow_deferred(
         &mut self,
         now_s: f64,
@@ -71,12 +72,8 @@ impl MaxMinNetwork {
         size_mb: f64,
     ) {
         self.insert(now_s, flow, resources, size_mb);
-        let spare_mbps = resources
-            .iter()
-            .map(|&r| self.spare_mbps(r))
-            .fold(f64::INFINITY, f64::min);
         let slot = self.slot_of[&flow];
-        self.set_rate(slot, now_s, spare_mbps);
+        self.local_fill(now_s, resources, Some(slot));
         for &r in resources {
             self.mark_dirty(r);
         }
@@ -97,7 +94,7 @@ impl MaxMinNetwork {
             .flows_of(r)
             .map(|id| {
                 let t = self.completions.get_priority(&id);
-                (t.map_or(f64::INFINITY, |Reverse((t, _))| t.0), id)
+                (t.map_or(f64::INFINITY, |Reverse((t, _))| t.get()), id)
             })
             .collect();
         ids.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -164,7 +161,7 @@ impl MaxMinNetwork {
         self.deferred.peak_utilisation
     }
 
-    fn mark_dirty(&mut self, r: ResourceId) {
+    pub(super) fn mark_dirty(&mut self, r: ResourceId) {
         let marks = &mut self.deferred.is_dirty;
         if marks.len() < self.resources.len() {
             marks.resize(self.resources.len(), false);
@@ -179,7 +176,7 @@ impl MaxMinNetwork {
     /// remaining Mb forward, re-key its completion, and move its
     /// resources' loads (each brought up to `now_s` first, so the Mb they
     /// sent count the old rate until now).
-    fn set_rate(&mut self, slot: u32, now_s: f64, rate_mbps: f64) {
+    pub(super) fn set_rate(&mut self, slot: u32, now_s: f64, rate_mbps: f64) {
         let f = &mut self.flows[slot as usize];
         let old_mbps = f.rate_mbps;
         f.remaining_mb = f.remaining_at(now_s);
@@ -187,7 +184,7 @@ impl MaxMinNetwork {
         f.rate_mbps = rate_mbps;
         let (id, t_s) = (f.id, f.updated_s + f.remaining_mb.max(0.0) / rate_mbps);
         if rate_mbps > 0.0 {
-            self.completions.push(id, Reverse((Ordered(t_s), id)));
+            self.completions.push(id, Reverse((Ordered::new(t_s), id)));
         } else {
             self.completions.remove(&id);
         }
@@ -219,6 +216,7 @@ impl MaxMinNetwork {
             };
             self.mark_dirty(r);
         }
+        self.local_fill(now_s, &resources[..hops], None);
         left_mb
     }
 }
