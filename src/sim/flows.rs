@@ -21,7 +21,6 @@ impl Sim<'_> {
                 self.release_flow(f);
                 let r = &mut self.peers[flow.receiver as usize];
                 r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
-                r.incoming -= 1;
                 match flow.source {
                     Source::Peer(_) => r.peer_downloads -= 1,
                     Source::Server(g) => r.server_flows.retain(|&(g2, f2)| !(g2 == g && f2 == f)),
@@ -59,7 +58,6 @@ impl Sim<'_> {
         let r = &mut self.peers[receiver as usize];
         r.pending[key as usize / 64] |= 1 << (key % 64);
         r.peer_downloads += 1;
-        r.incoming += 1;
         self.free_slots[sender as usize] -= 1;
         if self.fabric.is_some() {
             self.net_start_peer(f, sender, receiver, size_mb);
@@ -126,7 +124,6 @@ impl Sim<'_> {
                 peer.missing -= 1;
                 peer.chunk_missing[pos as usize] -= 1;
             }
-            peer.incoming -= 1;
             match flow.source {
                 Source::Peer(_) => {
                     peer.peer_downloads -= 1;

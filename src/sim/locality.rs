@@ -22,6 +22,30 @@ use super::holders::{Choice, Found};
 use super::state::PeerId;
 use super::world::Sim;
 
+/// Holders by rack: per (key, rack) a holder list, and per rack how many
+/// present hosts hold each key, with a bitset of the keys held.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RackHolders {
+    /// Holders per key and rack (`key * racks + rack`); departed peers are
+    /// dropped lazily, as in the global lists.
+    lists: Vec<Vec<PeerId>>,
+    /// Present holders per rack and key (`rack * keys + key`).
+    count: Vec<u32>,
+    /// Per rack, the keys some present host of it holds (`words` words each).
+    held: Vec<u64>,
+}
+
+impl RackHolders {
+    /// Empty, for `keys` keys (`words` bitset words) in `racks` racks.
+    pub(super) fn new(keys: usize, words: usize, racks: usize) -> RackHolders {
+        RackHolders {
+            lists: vec![Vec::new(); keys * racks],
+            count: vec![0; keys * racks],
+            held: vec![0; words * racks],
+        }
+    }
+}
+
 impl Sim<'_> {
     /// Whether sources are chosen rack first.
     pub(super) fn rack_first(&self) -> bool {
@@ -34,13 +58,12 @@ impl Sim<'_> {
         self.holders[key as usize].push(p);
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;
-            self.rack_holders[key as usize * self.racks.count as usize + rack].push(p);
-            let n_keys = self.holders.len();
-            let count = &mut self.rack_count[rack * n_keys + key as usize];
+            let by = &mut self.by_rack;
+            by.lists[key as usize * self.racks.count as usize + rack].push(p);
+            let count = &mut by.count[rack * self.holders.len() + key as usize];
             *count += 1;
             if *count == 1 {
-                let words = self.space.words;
-                self.rack_held[rack * words + key as usize / 64] |= 1 << (key % 64);
+                by.held[rack * self.space.words + key as usize / 64] |= 1 << (key % 64);
             }
         }
     }
@@ -50,12 +73,11 @@ impl Sim<'_> {
     pub(super) fn forget_rack_holder(&mut self, key: u32, p: PeerId) {
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;
-            let n_keys = self.holders.len();
-            let count = &mut self.rack_count[rack * n_keys + key as usize];
+            let by = &mut self.by_rack;
+            let count = &mut by.count[rack * self.holders.len() + key as usize];
             *count -= 1;
             if *count == 0 {
-                let words = self.space.words;
-                self.rack_held[rack * words + key as usize / 64] &= !(1 << (key % 64));
+                by.held[rack * self.space.words + key as usize / 64] &= !(1 << (key % 64));
             }
         }
     }
@@ -70,7 +92,7 @@ impl Sim<'_> {
         if self.rack_first() {
             let words = self.space.words;
             let rack = self.racks.rack(p) as usize;
-            let held = &self.rack_held[rack * words..(rack + 1) * words];
+            let held = &self.by_rack.held[rack * words..(rack + 1) * words];
             let all = self.candidates.clone();
             for (w, bits) in &mut self.candidates {
                 *bits &= held[*w];
@@ -102,7 +124,7 @@ impl Sim<'_> {
         };
         if peers.locality == Locality::Rack && self.rack_holds(self.racks.rack(asker), key) {
             let i = key as usize * self.racks.count as usize + self.racks.rack(asker) as usize;
-            return pick(&mut self.rack_holders[i], &mut self.source_rng);
+            return pick(&mut self.by_rack.lists[i], &mut self.source_rng);
         }
         pick(&mut self.holders[key as usize], &mut self.source_rng)
     }
@@ -110,7 +132,8 @@ impl Sim<'_> {
     /// Whether some present host of `rack` holds `key` (always false
     /// without rack locality, which does not track it).
     pub(super) fn rack_holds(&self, rack: u32, key: u32) -> bool {
-        self.rack_first() && self.rack_count[rack as usize * self.holders.len() + key as usize] > 0
+        self.rack_first()
+            && self.by_rack.count[rack as usize * self.holders.len() + key as usize] > 0
     }
 
     /// Under rack locality, when holder `h` serves a waiter `l` of another
@@ -122,7 +145,7 @@ impl Sim<'_> {
         }
         let words = self.space.words;
         let rack = self.racks.rack(l) as usize;
-        let held = &self.rack_held[rack * words..(rack + 1) * words];
+        let held = &self.by_rack.held[rack * words..(rack + 1) * words];
         for (w, bits) in &mut self.candidates {
             *bits &= !held[*w];
         }

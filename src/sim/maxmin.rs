@@ -42,6 +42,11 @@
 //! `FairShare` stays much faster (O(log n) per change, against re-keying
 //! every flow's completion here).
 //!
+//! The simulator therefore uses the *deferred* mode (`deferred`, `local`):
+//! changes keep the allocation feasible and re-share the hosts' NICs they
+//! touch at once, and the exact re-solve of the changed components runs at
+//! most once per period (docs/model.md section 9).
+//!
 //! # Floating point
 //!
 //! * Freezing uses no epsilon: a resource is frozen when its share is the

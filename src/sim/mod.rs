@@ -5,7 +5,10 @@
 //!
 //! One concept a file: [`engine`] (events), [`transfer`] (processor
 //! sharing), [`maxmin`] (max-min sharing of several resources at once, for
-//! rack and link capacities), `space` (the block space and bitsets),
+//! rack and link capacities; its deferred mode batches the exact solves),
+//! `topology` (hosts in racks), `fabric` (the data center's links as one
+//! max-min network, and its events), `locality` (rack-first choices),
+//! `space` (the block space and bitsets),
 //! `rarity` (the rarest-first index), `choice` (block choice), `state`
 //! (peers, flows, groups), `world` (the simulation and its event loop),
 //! `peers`, `flows`, `sources` (peer requests), `holders` (source choice),

@@ -44,7 +44,6 @@ impl Sim<'_> {
                 .map(|&c| self.space.chunk_blocks[c as usize])
                 .collect(),
             peer_downloads: 0,
-            incoming: 0,
             uploads: FairShare::new(upload_mbps),
             member_index: vec![NOT_MEMBER; self.groups_of_image(image).len()],
             upload_event: None,

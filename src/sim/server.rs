@@ -16,7 +16,6 @@ impl Sim<'_> {
         let peer = &self.peers[p as usize];
         if peer.state != PeerState::Leecher
             || self.groups[g as usize].share.capacity_mbps() <= 0.0
-            || peer.incoming >= self.max_incoming
             || peer.server_flows.iter().any(|&(sg, _)| sg == g)
         {
             return;
@@ -39,7 +38,6 @@ impl Sim<'_> {
         });
         let peer = &mut self.peers[p as usize];
         peer.pending[key as usize / 64] |= 1 << (key % 64);
-        peer.incoming += 1;
         peer.server_flows.push((g, f));
         if self.fabric.is_some() {
             self.net_start_server(f, g, p, size_mb);

@@ -8,15 +8,8 @@ use super::world::{SOURCE_ATTEMPTS, Sim};
 impl Sim<'_> {
     /// A leecher lost or finished an incoming flow: let the server group `g`
     /// (whose block it wants, if any) push again, then its peer requests.
-    /// Under a download cap a freed incoming slot may be what any of its
-    /// groups was waiting for, so all are offered it.
     pub(super) fn refill(&mut self, p: PeerId, g: Option<u32>) {
-        if self.max_incoming != u32::MAX {
-            let image = self.peers[p as usize].image as usize;
-            for g in self.groups_of_image(image) {
-                self.start_server_flow(p, g);
-            }
-        } else if let Some(g) = g {
+        if let Some(g) = g {
             self.start_server_flow(p, g);
         }
         self.fill_downloads(p);
@@ -35,7 +28,7 @@ impl Sim<'_> {
                 self.waiting.stop(p);
                 return;
             }
-            if peer.peer_downloads >= max_downloads || peer.incoming >= self.max_incoming {
+            if peer.peer_downloads >= max_downloads {
                 self.waiting.stop(p);
                 return;
             }

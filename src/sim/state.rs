@@ -28,8 +28,6 @@ pub(super) struct Peer {
     pub(super) chunk_missing: Vec<u32>,
     /// Block requests in flight to peers.
     pub(super) peer_downloads: u32,
-    /// All incoming flows, peer and server.
-    pub(super) incoming: u32,
     pub(super) uploads: FairShare,
     /// Its index in the members of each group of its image (in the order
     /// of `groups_of_image`), so leaving a group is O(1).

@@ -215,7 +215,7 @@ impl Sim<'_> {
         let max_downloads = self.setup.peers.max_downloads;
         loop {
             let leecher = &self.peers[l as usize];
-            if leecher.peer_downloads >= max_downloads || leecher.incoming >= self.max_incoming {
+            if leecher.peer_downloads >= max_downloads {
                 self.waiting.stop(l);
                 return;
             }

@@ -10,6 +10,7 @@ use crate::policy::{AllocationRule, build_rule};
 
 use super::engine::{Engine, EventId};
 use super::fabric::Fabric;
+use super::locality::RackHolders;
 use super::metrics::{RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
 use super::space::Space;
@@ -53,7 +54,6 @@ pub(super) struct Sim<'a> {
     /// Leechers with a free download slot that found no source, by the
     /// blocks they wait for.
     pub(super) waiting: Waiting,
-    pub(super) max_incoming: u32,
     pub(super) completed: usize,
     pub(super) vms: Vec<Option<VmRecord>>,
     pub(super) ticks: Vec<TickRecord>,
@@ -66,14 +66,8 @@ pub(super) struct Sim<'a> {
     /// The links as a max-min network, when a download cap or a capped rack
     /// link can limit a flow (docs/model.md section 9).
     pub(super) fabric: Option<Fabric>,
-    /// Holders per key and rack (`key * racks + rack`), kept only under
-    /// `peers.locality = "rack"`, as the two below.
-    pub(super) rack_holders: Vec<Vec<PeerId>>,
-    /// Present holders per rack and key (`rack * keys + key`).
-    pub(super) rack_count: Vec<u32>,
-    /// Per rack, the keys some present host of it holds (a bitset of the
-    /// space per rack).
-    pub(super) rack_held: Vec<u64>,
+    /// Holders by rack, kept only under `peers.locality = "rack"`.
+    pub(super) by_rack: RackHolders,
 }
 
 impl<'a> Sim<'a> {
@@ -112,21 +106,6 @@ impl<'a> Sim<'a> {
             None => Racks::single(hosts),
         };
         let fabric = Fabric::build(setup.peers, setup.topology, &racks, n_groups);
-        // Without a network, a download cap is approximated by a cap on
-        // concurrent incoming flows: as many as fit at the rate of one busy
-        // upload slot. With one, the cap is each host's NIC down.
-        let max_incoming = match setup.peers.download_cap_mbps {
-            Some(_) if fabric.is_some() => u32::MAX,
-            Some(d) => {
-                let slot_mbps = setup.peers.upload_mbps / setup.peers.upload_slots as f64;
-                if slot_mbps > 0.0 {
-                    ((d / slot_mbps).floor() as u32).max(1)
-                } else {
-                    u32::MAX
-                }
-            }
-            None => u32::MAX,
-        };
         let n_keys = space.key_chunk.len();
         let locality_racks = match setup.peers.locality {
             Locality::Rack => racks.count as usize,
@@ -146,24 +125,15 @@ impl<'a> Sim<'a> {
             holders: vec![Vec::new(); n_keys],
             groups,
             waiting: Waiting::new(n_keys, locality_racks),
-            max_incoming,
             completed: 0,
             vms: vec![None; setup.workload.requests.len()],
             ticks: Vec::new(),
             counters: RunCounters::default(),
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
             candidates: Vec::new(),
-            rack_holders: match setup.peers.locality {
-                Locality::Rack => vec![Vec::new(); n_keys * locality_racks],
-                Locality::None => Vec::new(),
-            },
-            rack_count: match setup.peers.locality {
-                Locality::Rack => vec![0; n_keys * locality_racks],
-                Locality::None => Vec::new(),
-            },
-            rack_held: match setup.peers.locality {
-                Locality::Rack => vec![0; space.words * locality_racks],
-                Locality::None => Vec::new(),
+            by_rack: match setup.peers.locality {
+                Locality::Rack => RackHolders::new(n_keys, space.words, locality_racks),
+                Locality::None => RackHolders::default(),
             },
             racks,
             fabric,
