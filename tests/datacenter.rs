@@ -121,9 +121,16 @@ fn with_a_rack_per_host_every_peer_mb_crosses_racks() {
 #[test]
 fn uncapped_racks_are_the_model_without_racks() {
     let (_, plain) = run(&crowd(5, 30, "", ""));
-    for topology in ["hosts_per_rack = 30\n", "hosts_per_rack = 4\nplacement = \"random\"\n"] {
+    for topology in [
+        "hosts_per_rack = 30\n",
+        "hosts_per_rack = 4\nplacement = \"random\"\n",
+    ] {
         let (_, racked) = run(&crowd(5, 30, "", topology));
-        assert_eq!(download_times(&plain), download_times(&racked), "{topology}");
+        assert_eq!(
+            download_times(&plain),
+            download_times(&racked),
+            "{topology}"
+        );
         assert_eq!(racked.output.counters.max_link_utilisation, None);
     }
 }
@@ -136,7 +143,10 @@ fn rack_locality_reduces_cross_rack_traffic() {
     for seed in 1..=3 {
         let (_, any) = run(&crowd(seed, 48, "", topology));
         let (_, near) = run(&crowd(seed, 48, "locality = \"rack\"\n", topology));
-        let (a, n) = (any.output.counters.cross_rack_mb, near.output.counters.cross_rack_mb);
+        let (a, n) = (
+            any.output.counters.cross_rack_mb,
+            near.output.counters.cross_rack_mb,
+        );
         assert!(n < a, "seed {seed}: {n} Mb with locality, {a} without");
     }
 }
@@ -168,9 +178,21 @@ fn batched_re_solves_agree_with_exact_sharing() {
 /// documented ones.
 #[test]
 fn the_table_shows_the_data_center_numbers() {
-    let (scenario, run) = run(&crowd(2, 20, "", "hosts_per_rack = 5\noversubscription = 2.0\n"));
+    let (scenario, run) = run(&crowd(
+        2,
+        20,
+        "",
+        "hosts_per_rack = 5\noversubscription = 2.0\n",
+    ));
     let table = summary_table(std::slice::from_ref(&run), &scenario);
-    for column in ["p50_s", "p99_s", "p99.9_s", "cross_rack_Mb", "server_peak_Mbps", "max_link%"] {
+    for column in [
+        "p50_s",
+        "p99_s",
+        "p99.9_s",
+        "cross_rack_Mb",
+        "server_peak_Mbps",
+        "max_link%",
+    ] {
         assert!(table.contains(column), "no {column} in\n{table}");
     }
     for preset in [
