@@ -117,6 +117,7 @@ impl Scenario {
                 workload: &self.workload,
                 peers: &self.config.peers,
                 server: &self.config.server,
+                topology: self.config.topology.as_ref(),
                 policy,
                 subgradient: self.config.subgradient.params(),
                 seed: self.config.seed,

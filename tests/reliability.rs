@@ -203,6 +203,7 @@ fn an_injected_invariant_violation_is_an_error() {
         workload: &scenario.workload,
         peers: &config.peers,
         server: &config.server,
+        topology: None,
         policy,
         subgradient: config.subgradient.params(),
         seed: config.seed,
@@ -247,6 +248,20 @@ fn an_injected_invariant_violation_is_an_error() {
         check_invariants(&greedy, requests, &config.peers, &config.server)
             .unwrap_err()
             .contains("upload capacity")
+    );
+    let mut overloaded = out.clone();
+    overloaded.counters.max_link_utilisation = Some(1.01);
+    assert!(
+        check_invariants(&overloaded, requests, &config.peers, &config.server)
+            .unwrap_err()
+            .contains("a link carried")
+    );
+    let mut far = out.clone();
+    far.counters.cross_rack_mb = far.counters.peer_sent_mb + 1.0;
+    assert!(
+        check_invariants(&far, requests, &config.peers, &config.server)
+            .unwrap_err()
+            .contains("crossed racks")
     );
     let mut over = out.clone();
     let t = over

@@ -100,7 +100,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
             scenario.workload.requests.len(),
             config.seed
         );
-        print!("{}", summary_table(&runs));
+        print!("{}", summary_table(&runs, &scenario));
         println!("wrote {}", out.display());
     }
     Ok(out)

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::plot::{Chart, Series, render_svg};
 use crate::scenario::{PolicyRun, Scenario};
+use crate::sim::metrics::server_egress;
 
 /// An output file that could not be written, naming the path.
 pub use crate::atomic_file::WriteError as OutputError;
@@ -42,6 +44,28 @@ struct SummaryRow<'a> {
     duplicate_deliveries: u64,
     max_uploads_per_peer: u32,
     max_peer_utilisation: f64,
+    /// The data center's columns, only with `[topology]` (so that runs
+    /// without one write the same file as before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p50_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p99_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p999_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cross_rack_mb: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_peak_egress_mbps: Option<f64>,
+    /// Empty when the run has no max-min network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_link_utilisation: Option<Option<f64>>,
+}
+
+#[derive(Serialize)]
+struct EgressRow<'a> {
+    policy: &'a str,
+    time_s: f64,
+    server_egress_mbps: f64,
 }
 
 #[derive(Serialize)]
@@ -141,7 +165,61 @@ pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<
         render("ticks.csv", &|w| ticks_csv(w, runs))?,
         render("manifest.toml", &|w| manifest(w, scenario))?,
     ];
+    let mut files = files;
+    if scenario.config.topology.is_some() {
+        files.push(render("egress.csv", &|w| egress_csv(w, scenario, runs))?);
+        files.push(render("egress.svg", &|w| egress_svg(w, scenario, runs))?);
+    }
     crate::atomic_file::write_files(dir, &files)
+}
+
+/// The server's egress per tick, per policy (docs/model.md section 9).
+fn egress_csv(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io::Result<()> {
+    let mut w = csv_writer(out);
+    for run in runs {
+        for (time_s, server_egress_mbps) in
+            server_egress(&run.output.ticks, scenario.config.server.tick_s)
+        {
+            w.serialize(EgressRow {
+                policy: &run.policy.name,
+                time_s,
+                server_egress_mbps,
+            })
+            .map_err(csv_err)?;
+        }
+    }
+    flush(w)
+}
+
+/// `egress.csv` as a chart: one line per policy.
+fn egress_svg(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io::Result<()> {
+    let series = runs
+        .iter()
+        .map(|run| Series {
+            label: run.policy.name.clone(),
+            points: server_egress(&run.output.ticks, scenario.config.server.tick_s)
+                .into_iter()
+                .map(|(t, mbps)| (t, mbps, mbps, mbps))
+                .collect(),
+        })
+        .collect();
+    let chart = Chart {
+        title: format!("{}: the server's egress per tick", scenario.config.name),
+        x_label: "time (s)".into(),
+        y_label: "server egress (Mb/s)".into(),
+        series,
+    };
+    let svg = render_svg(&chart).unwrap_or_default();
+    out.extend_from_slice(svg.as_bytes());
+    Ok(())
+}
+
+/// The largest per-tick server egress of a run (Mb/s), 0 without ticks.
+fn peak_egress_mbps(run: &PolicyRun, tick_s: f64) -> f64 {
+    server_egress(&run.output.ticks, tick_s)
+        .iter()
+        .map(|e| e.1)
+        .fold(0.0, f64::max)
 }
 
 fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
@@ -165,10 +243,18 @@ fn kebab<T: Serialize>(value: &T) -> String {
 
 fn summary_csv(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io::Result<()> {
     let mut w = csv_writer(out);
+    let dc = scenario.config.topology.is_some();
     for run in runs {
         let c = &run.output.counters;
         let s = &run.summary;
+        let tick_s = scenario.config.server.tick_s;
         w.serialize(SummaryRow {
+            p50_s: dc.then_some(s.p50_s),
+            p99_s: dc.then_some(s.p99_s),
+            p999_s: dc.then_some(s.p999_s),
+            cross_rack_mb: dc.then_some(c.cross_rack_mb),
+            server_peak_egress_mbps: dc.then(|| peak_egress_mbps(run, tick_s)),
+            max_link_utilisation: dc.then_some(c.max_link_utilisation),
             policy: &run.policy.name,
             swarms: kebab(&run.policy.swarms),
             groups: kebab(&run.policy.groups),
@@ -302,8 +388,9 @@ fn manifest(out: &mut Vec<u8>, scenario: &Scenario) -> io::Result<()> {
     Ok(())
 }
 
-/// A short human-readable table of the runs' headline numbers and speed.
-pub fn summary_table(runs: &[PolicyRun]) -> String {
+/// A short human-readable table of the runs' headline numbers and speed;
+/// with `[topology]`, a second table of the data center's numbers.
+pub fn summary_table(runs: &[PolicyRun], scenario: &Scenario) -> String {
     let mut s = format!(
         "{:<18} {:>6} {:>11} {:>13} {:>9} {:>8} {:>6} {:>6} {:>10} {:>12} {:>8} {:>10}\n",
         "policy",
@@ -336,6 +423,34 @@ pub fn summary_table(runs: &[PolicyRun]) -> String {
             c.block_transfers,
             c.wall_s,
             c.block_transfers as f64 / c.wall_s.max(1e-9),
+        ));
+    }
+    if scenario.config.topology.is_some() {
+        s.push_str(&datacenter_table(runs, scenario.config.server.tick_s));
+    }
+    s
+}
+
+/// The data center's numbers (docs/model.md section 9), one row per policy.
+fn datacenter_table(runs: &[PolicyRun], tick_s: f64) -> String {
+    let mut s = format!(
+        "{:<18} {:>9} {:>9} {:>9} {:>14} {:>17} {:>10}\n",
+        "policy", "p50_s", "p99_s", "p99.9_s", "cross_rack_Mb", "server_peak_Mbps", "max_link%"
+    );
+    for run in runs {
+        let (c, r) = (&run.output.counters, &run.summary);
+        let link = c
+            .max_link_utilisation
+            .map_or("-".to_string(), |u| format!("{:.1}", 100.0 * u));
+        s.push_str(&format!(
+            "{:<18} {:>9.2} {:>9.2} {:>9.2} {:>14.0} {:>17.0} {:>10}\n",
+            run.policy.name,
+            r.p50_s,
+            r.p99_s,
+            r.p999_s,
+            c.cross_rack_mb,
+            peak_egress_mbps(run, tick_s),
+            link
         ));
     }
     s

@@ -8,4 +8,5 @@ pub mod config;
 pub mod content;
 pub mod oci;
 pub mod seed;
+pub mod topology;
 pub mod workload;

@@ -20,7 +20,6 @@ impl Sim<'_> {
         if self.setup.peers.endgame == Endgame::Off {
             return false;
         }
-        let now = self.now();
         let in_flight = self.peers[p as usize].server_flows.clone();
         for (g, f) in in_flight {
             let key = self.flows[f as usize].key;
@@ -35,16 +34,13 @@ impl Sim<'_> {
                     None => continue,
                 },
             };
-            let group = &self.groups[g as usize].share;
-            let left_mb = group.remaining_mb(now, f).unwrap_or(0.0);
-            let server_rate = group.rate_per_flow_mbps();
+            let (left_mb, server_rate) = self.server_flow_progress(g, f);
             let server_s = if server_rate > 0.0 {
                 left_mb / server_rate
             } else {
                 f64::INFINITY
             };
-            let sender = &self.peers[h as usize];
-            let peer_rate = sender.upload_mbps / (sender.uploads.len() + 1) as f64;
+            let peer_rate = self.new_peer_flow_mbps(h, p);
             if self.flows[f as usize].size_mb / peer_rate < server_s {
                 return self.move_to_peer(p, g, f, h);
             }
@@ -68,15 +64,14 @@ impl Sim<'_> {
         h != p
             && holder.have.get(key as usize / 64).copied().unwrap_or(0) & (1 << (key % 64)) != 0
             && holder.upload_mbps > 0.0
-            && holder.uploads.len() < self.setup.peers.upload_slots as usize
+            && self.upload_count(h) < self.setup.peers.upload_slots as usize
     }
 
     /// Cancel server flow `f` of group `g` to `p` and request its block
     /// from `h`; the group may then push `p` another block.
     fn move_to_peer(&mut self, p: PeerId, g: u32, f: u32, h: PeerId) -> bool {
-        let now = self.now();
         let key = self.flows[f as usize].key;
-        let Some(left_mb) = self.groups[g as usize].share.remove(now, f) else {
+        let Some(left_mb) = self.remove_server_flow(g, f) else {
             return false;
         };
         self.cut_flows(vec![(f, left_mb)]);

@@ -16,11 +16,11 @@ impl Sim<'_> {
             .map(|(f, left_mb)| {
                 let flow = self.flows[f as usize];
                 self.counters.waste_mb += flow.size_mb - left_mb;
+                self.note_cross_rack(&flow, flow.size_mb - left_mb);
                 self.counters.flows_cut += 1;
                 self.release_flow(f);
                 let r = &mut self.peers[flow.receiver as usize];
                 r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
-                r.incoming -= 1;
                 match flow.source {
                     Source::Peer(_) => r.peer_downloads -= 1,
                     Source::Server(g) => r.server_flows.retain(|&(g2, f2)| !(g2 == g && f2 == f)),
@@ -58,14 +58,28 @@ impl Sim<'_> {
         let r = &mut self.peers[receiver as usize];
         r.pending[key as usize / 64] |= 1 << (key % 64);
         r.peer_downloads += 1;
-        r.incoming += 1;
-        let now = self.now();
-        let uploads = &mut self.peers[sender as usize].uploads;
-        uploads.add(now, f, size_mb);
         self.free_slots[sender as usize] -= 1;
-        self.counters.max_uploads_per_peer =
-            self.counters.max_uploads_per_peer.max(uploads.len() as u32);
-        self.refresh_peer_event(sender);
+        if self.fabric.is_some() {
+            self.net_start_peer(f, sender, receiver, size_mb);
+        } else {
+            let now = self.now();
+            self.peers[sender as usize].uploads.add(now, f, size_mb);
+            self.refresh_peer_event(sender);
+        }
+        self.counters.max_uploads_per_peer = self
+            .counters
+            .max_uploads_per_peer
+            .max(self.upload_count(sender) as u32);
+    }
+
+    /// Count the Mb a peer flow sent across a rack boundary (docs/model.md
+    /// section 9); server flows come from the core and are not counted.
+    fn note_cross_rack(&mut self, flow: &Flow, sent_mb: f64) {
+        if let Source::Peer(s) = flow.source
+            && self.racks.crosses(s, flow.receiver)
+        {
+            self.counters.cross_rack_mb += sent_mb;
+        }
     }
 
     pub(super) fn on_peer_upload(&mut self, p: PeerId) {
@@ -93,6 +107,7 @@ impl Sim<'_> {
     pub(super) fn deliver(&mut self, f: FlowId) {
         let flow = self.flows[f as usize];
         self.release_flow(f);
+        self.note_cross_rack(&flow, flow.size_mb);
         let r = flow.receiver;
         let key = flow.key;
         let image = self.peers[r as usize].image;
@@ -109,7 +124,6 @@ impl Sim<'_> {
                 peer.missing -= 1;
                 peer.chunk_missing[pos as usize] -= 1;
             }
-            peer.incoming -= 1;
             match flow.source {
                 Source::Peer(_) => {
                     peer.peer_downloads -= 1;
@@ -122,7 +136,7 @@ impl Sim<'_> {
             }
         }
         self.rarity.increment(key);
-        self.holders[key as usize].push(r);
+        self.add_holder(key, r);
         self.counters.block_transfers += 1;
         self.counters.received_mb += flow.size_mb;
         let group = &mut self.groups[g as usize];

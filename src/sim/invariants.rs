@@ -8,7 +8,10 @@ use super::RunOutput;
 /// VM completes; no block reaches a leecher twice; every Mb sent is received
 /// or counted as waste; no peer sends above its upload or serves more than
 /// `upload_slots` blocks at once; at every tick the
-/// allocation stays within `u_s` and no group sent more than its rate.
+/// allocation stays within `u_s` and no group sent more than its rate; no
+/// link of the max-min network (NICs, rack links, group rates) ever carried
+/// more than its capacity, and the Mb that crossed racks are peer Mb
+/// (docs/model.md section 9).
 pub fn check_invariants(
     out: &RunOutput,
     requests: usize,
@@ -42,6 +45,17 @@ pub fn check_invariants(
         return Err(format!(
             "a peer sent {} times its upload capacity",
             c.max_peer_utilisation
+        ));
+    }
+    if let Some(u) = c.max_link_utilisation
+        && (u.is_nan() || u > 1.0 + 1e-9)
+    {
+        return Err(format!("a link carried {u} times its capacity"));
+    }
+    if c.cross_rack_mb < 0.0 || c.cross_rack_mb > c.peer_sent_mb * (1.0 + 1e-9) + 1e-6 {
+        return Err(format!(
+            "{} Mb crossed racks, but peers sent {} Mb",
+            c.cross_rack_mb, c.peer_sent_mb
         ));
     }
     let eps = 1e-9;

@@ -42,6 +42,11 @@
 //! `FairShare` stays much faster (O(log n) per change, against re-keying
 //! every flow's completion here).
 //!
+//! The simulator therefore uses the *deferred* mode (`deferred`, `local`):
+//! changes keep the allocation feasible and re-share the hosts' NICs they
+//! touch at once, and the exact re-solve of the changed components runs at
+//! most once per period (docs/model.md section 9).
+//!
 //! # Floating point
 //!
 //! * Freezing uses no epsilon: a resource is frozen when its share is the
@@ -56,12 +61,19 @@
 //!   component. Loads may therefore exceed capacities by about 1e-12
 //!   relative; the tests check 1e-9.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use priority_queue::PriorityQueue;
+use rustc_hash::{FxHashMap, FxHasher};
+
+/// Flow ids hash fast and need no protection against collisions.
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 use crate::sim::transfer::FlowId;
+
+mod deferred;
+mod local;
 
 /// The most resources one flow may cross (a rack-to-rack peer transfer
 /// crosses four: NIC up, rack uplink, rack downlink, NIC down; two spare).
@@ -81,22 +93,26 @@ impl ResourceId {
     }
 }
 
-/// An f64 with a total order, for heap keys (values are finite).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Ordered(f64);
+/// An f64 with a total order, for heap keys (values are finite): the key of
+/// `f64::total_cmp`, computed once, so that comparing two is comparing two
+/// integers (the heaps compare far more often than they push).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Ordered(i64);
 
-impl Eq for Ordered {}
+impl Ordered {
+    fn new(value: f64) -> Ordered {
+        Ordered(flip(value.to_bits() as i64))
+    }
 
-impl Ord for Ordered {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0)
+    fn get(self) -> f64 {
+        f64::from_bits(flip(self.0) as u64)
     }
 }
 
-impl PartialOrd for Ordered {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+/// `total_cmp`'s map from f64 bits to an order-preserving integer (its own
+/// inverse): negative values have their other bits flipped.
+fn flip(bits: i64) -> i64 {
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
 
 #[derive(Debug, Clone)]
@@ -203,15 +219,17 @@ pub struct MaxMinNetwork {
     /// Flow slots, reused through `free_slots`; a free slot has `hops == 0`.
     flows: Vec<Flow>,
     free_slots: Vec<u32>,
-    slot_of: HashMap<FlowId, u32>,
+    slot_of: FxHashMap<FlowId, u32>,
     /// Completion time of every flow with a positive rate; ties go to the
     /// smaller flow id, as in `FairShare`.
-    completions: PriorityQueue<FlowId, Reverse<(Ordered, FlowId)>>,
+    completions: PriorityQueue<FlowId, Reverse<(Ordered, FlowId)>, FxBuild>,
     /// Mb sent by flows no longer active.
     done_sent_mb: f64,
     /// Size of the last recomputed component: (resources, flows).
     last_component: (usize, usize),
     scratch: Scratch,
+    /// Changes since the last solve, for the `_deferred` operations.
+    deferred: deferred::Deferred,
 }
 
 impl MaxMinNetwork {
@@ -380,7 +398,7 @@ impl MaxMinNetwork {
             .flows_of(r)
             .map(|id| {
                 let t = self.completions.get_priority(&id);
-                (t.map_or(f64::INFINITY, |Reverse((t, _))| t.0), id)
+                (t.map_or(f64::INFINITY, |Reverse((t, _))| t.get()), id)
             })
             .collect();
         ids.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -401,7 +419,7 @@ impl MaxMinNetwork {
     pub fn next_completion(&self) -> Option<(FlowId, f64)> {
         self.completions
             .peek()
-            .map(|(&flow, Reverse((t, _)))| (flow, t.0))
+            .map(|(&flow, Reverse((t, _)))| (flow, t.get()))
     }
 
     /// Remove the first-finishing flow at `now_s` (its completion time).
@@ -554,10 +572,11 @@ impl MaxMinNetwork {
             s.unfrozen[r as usize] = n;
             if n > 0 {
                 let share = res.capacity_mbps / f64::from(n);
-                s.heap.push(Reverse((Ordered(share), r)));
+                s.heap.push(Reverse((Ordered::new(share), r)));
             }
         }
-        while let Some(Reverse((Ordered(key), r))) = s.heap.pop() {
+        while let Some(Reverse((key, r))) = s.heap.pop() {
+            let key = key.get();
             let n = s.unfrozen[r as usize];
             if n == 0 {
                 continue;
@@ -566,7 +585,7 @@ impl MaxMinNetwork {
             if level.to_bits() != key.to_bits() {
                 // Flows frozen elsewhere raised this share since it was
                 // pushed: try again at its true place.
-                s.heap.push(Reverse((Ordered(level), r)));
+                s.heap.push(Reverse((Ordered::new(level), r)));
                 continue;
             }
             for &slot in &self.resources[r as usize].flows {
@@ -603,7 +622,8 @@ impl MaxMinNetwork {
             f.rate_mbps = rate_mbps;
             if rate_mbps > 0.0 {
                 let t_s = f.updated_s + f.remaining_mb.max(0.0) / rate_mbps;
-                self.completions.push(f.id, Reverse((Ordered(t_s), f.id)));
+                self.completions
+                    .push(f.id, Reverse((Ordered::new(t_s), f.id)));
             } else {
                 self.completions.remove(&f.id);
             }
@@ -616,6 +636,7 @@ impl MaxMinNetwork {
                 .iter()
                 .map(|&slot| self.flows[slot as usize].rate_mbps)
                 .sum();
+            self.deferred.note(res.capacity_mbps, res.load_mbps);
         }
     }
 }

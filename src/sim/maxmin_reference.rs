@@ -483,6 +483,190 @@ mod tests {
         Ok(())
     }
 
+    /// The fast network in deferred mode beside a record of what each
+    /// resource must have carried: re-solved only on `Solve` ops, and at
+    /// each solve compared with the reference solved from scratch on the
+    /// same flows and capacities (docs/model.md section 9).
+    struct Deferred {
+        topo: Topology,
+        fast: MaxMinNetwork,
+        ids: Vec<ResourceId>,
+        now_s: f64,
+        /// Per active flow: size and path (resource indices).
+        flows: HashMap<FlowId, (f64, Vec<usize>)>,
+        active: Vec<FlowId>,
+        /// Per resource: Mb of flows finished (their size) or removed (what
+        /// they sent).
+        settled_mb: Vec<f64>,
+        next_id: FlowId,
+        solves: usize,
+    }
+
+    impl Deferred {
+        fn new(topo: Topology) -> Self {
+            let mut fast = MaxMinNetwork::new();
+            let ids: Vec<ResourceId> = topo
+                .capacities()
+                .into_iter()
+                .map(|c| fast.add_resource(c))
+                .collect();
+            let n = ids.len();
+            Deferred {
+                topo,
+                fast,
+                ids,
+                now_s: 0.0,
+                flows: HashMap::new(),
+                active: Vec::new(),
+                settled_mb: vec![0.0; n],
+                next_id: 0,
+                solves: 0,
+            }
+        }
+
+        fn settle(&mut self, id: FlowId, sent_mb: f64) {
+            let (_, path) = self.flows.remove(&id).expect("active");
+            for r in path {
+                self.settled_mb[r] += sent_mb;
+            }
+            self.active.retain(|&a| a != id);
+        }
+
+        fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
+            let hosts = self.topo.hosts();
+            match *op {
+                Op::Peer { src, dst, size_mb } => {
+                    let (src, dst) = (src % hosts, dst % hosts);
+                    let path = if src == dst {
+                        vec![self.topo.down(dst)]
+                    } else {
+                        self.topo.path(Some(src), dst)
+                    };
+                    self.add(path, size_mb);
+                }
+                Op::Server { dst, size_mb } => self.add(self.topo.path(None, dst % hosts), size_mb),
+                Op::Remove { pick } if !self.active.is_empty() => {
+                    let id = self.active[pick % self.active.len()];
+                    let left = self
+                        .fast
+                        .remove_flow_deferred(self.now_s, id)
+                        .expect("active");
+                    let size = self.flows[&id].0;
+                    prop_assert!(
+                        (-TOL..=size * (1.0 + TOL)).contains(&left),
+                        "flow {id} left {left}"
+                    );
+                    self.settle(id, size - left);
+                }
+                Op::Remove { .. } => {}
+                // Capacity ops re-solve at once; the others solve every third op.
+                Op::Capacity { pick, mbps } => {
+                    let r = pick % self.ids.len();
+                    self.fast.set_capacities(self.now_s, &[(self.ids[r], mbps)]);
+                    self.check_solved()?;
+                }
+                Op::Advance { dt_s } => self.run_until(self.now_s + dt_s)?,
+            }
+            self.check_feasible()
+        }
+
+        fn add(&mut self, path: Vec<usize>, size_mb: f64) {
+            let id = self.next_id;
+            self.next_id += 1;
+            let rs: Vec<ResourceId> = path.iter().map(|&r| self.ids[r]).collect();
+            self.fast.add_flow_deferred(self.now_s, id, &rs, size_mb);
+            self.flows.insert(id, (size_mb, path));
+            self.active.push(id);
+        }
+
+        fn solve(&mut self) -> Result<(), TestCaseError> {
+            self.fast.solve_dirty(self.now_s);
+            self.solves += 1;
+            self.check_solved()
+        }
+
+        /// Pop completions up to `until_s`: each flow is done when popped.
+        fn run_until(&mut self, until_s: f64) -> Result<(), TestCaseError> {
+            while let Some((f, t)) = self.fast.next_completion() {
+                if t > until_s {
+                    break;
+                }
+                self.now_s = self.now_s.max(t);
+                let left = self.fast.remaining_mb(f, self.now_s).unwrap();
+                let size = self.flows[&f].0;
+                prop_assert!(
+                    left <= TOL * size.max(1.0),
+                    "flow {f} popped with {left} Mb left"
+                );
+                prop_assert_eq!(self.fast.pop_completed_deferred(self.now_s), Some(f));
+                self.settle(f, size);
+            }
+            self.now_s = until_s.max(self.now_s);
+            Ok(())
+        }
+
+        /// Right after a solve: the rates are the reference's max-min rates.
+        fn check_solved(&self) -> Result<(), TestCaseError> {
+            prop_assert!(!self.fast.is_dirty());
+            let mut slow = ReferenceNetwork::default();
+            for c in self.ids.iter().map(|&r| self.fast.capacity_mbps(r)) {
+                slow.add_resource(c);
+            }
+            for &f in &self.active {
+                slow.add_flow(0.0, f, &self.flows[&f].1, 1.0);
+            }
+            let scale = self
+                .ids
+                .iter()
+                .map(|&r| self.fast.capacity_mbps(r))
+                .fold(1.0, f64::max);
+            for &f in &self.active {
+                let (a, b) = (self.fast.rate_mbps(f).unwrap(), slow.rate_mbps(f).unwrap());
+                prop_assert!(
+                    close(a, b, scale),
+                    "after a solve flow {f} at {a}, max-min {b} Mb/s"
+                );
+            }
+            check_max_min(&self.fast)
+        }
+
+        /// Always: no resource above capacity, loads are their flows' rates,
+        /// the peak is recorded, and each resource's Mb sent is what its
+        /// flows sent.
+        fn check_feasible(&self) -> Result<(), TestCaseError> {
+            for (i, &r) in self.ids.iter().enumerate() {
+                let (load, cap) = (self.fast.load_mbps(r), self.fast.capacity_mbps(r));
+                let sum: f64 = self
+                    .fast
+                    .flows_of(r)
+                    .map(|f| self.fast.rate_mbps(f).unwrap())
+                    .sum();
+                prop_assert!(
+                    close(load, sum, cap.max(sum)),
+                    "resource {i} load {load} vs {sum}"
+                );
+                prop_assert!(
+                    load <= cap * (1.0 + TOL) + 1e-12,
+                    "resource {i}: {load} > {cap}"
+                );
+                let carried: f64 = self
+                    .active
+                    .iter()
+                    .filter(|f| self.flows[f].1.contains(&i))
+                    .map(|&f| self.flows[&f].0 - self.fast.remaining_mb(f, self.now_s).unwrap())
+                    .sum::<f64>()
+                    + self.settled_mb[i];
+                let sent = self.fast.sent_mb(r, self.now_s);
+                prop_assert!(
+                    close(sent, carried, carried),
+                    "resource {i} sent {sent} vs {carried}"
+                );
+            }
+            prop_assert!(self.fast.peak_utilisation() <= 1.0 + TOL);
+            Ok(())
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -506,6 +690,29 @@ mod tests {
             // Conservation: every Mb sent belongs to a finished or removed flow.
             let sent = pair.fast.total_sent_mb(pair.now_s);
             prop_assert!(close(sent, pair.settled_mb, pair.settled_mb), "{sent} vs {}", pair.settled_mb);
+        }
+
+        /// Deferred mode: feasible after every operation, exact max-min (the
+        /// reference's rates) right after every solve, each resource's Mb
+        /// accounted for, and everything finishes once re-solved.
+        #[test]
+        fn deferred_is_feasible_and_exact_at_solves(
+            topo in any_topology(),
+            ops in prop::collection::vec(any_op(), 1..60),
+        ) {
+            let mut d = Deferred::new(topo);
+            for (i, op) in ops.iter().enumerate() {
+                d.apply(op)?;
+                if i % 3 == 2 {
+                    d.solve()?;
+                }
+            }
+            for i in 0..d.ids.len() {
+                d.apply(&Op::Capacity { pick: i, mbps: 10.0 })?;
+            }
+            d.run_until(f64::MAX)?;
+            prop_assert!(d.fast.is_empty() && d.active.is_empty());
+            prop_assert!(d.solves > 0 || ops.len() < 3);
         }
 
         /// With one resource, max-min is FairShare's equal sharing: every rate

@@ -102,6 +102,13 @@ pub struct RunCounters {
     pub seeder_sent_mb: f64,
     /// `u_j * seeding time` summed over counted VMs (Mb).
     pub seeder_capacity_mb: f64,
+    /// Mb peers sent to hosts of another rack, partial blocks included
+    /// (docs/model.md section 9); 0 without `[topology]`.
+    pub cross_rack_mb: f64,
+    /// The highest load / capacity any link of the max-min network ever had
+    /// (at most 1); `None` when the run has no network (no download cap and
+    /// no capped rack link).
+    pub max_link_utilisation: Option<f64>,
 }
 
 impl RunCounters {
@@ -145,14 +152,36 @@ pub struct Summary {
     /// Unweighted mean of the per-image means (s): the paper's "average
     /// download time of all image files".
     pub mean_image_s: f64,
+    /// Median over counted VMs (s).
+    pub p50_s: f64,
     /// 95th percentile over counted VMs (s).
     pub p95_s: f64,
+    /// 99th percentile over counted VMs (s).
+    pub p99_s: f64,
+    /// 99.9th percentile over counted VMs (s).
+    pub p999_s: f64,
     /// Largest download time over counted VMs (s).
     pub max_s: f64,
     /// Server sent / (`u_s` x makespan).
     pub server_utilisation: f64,
     /// Peer upload sent / peer upload capacity present: the measured `eta`.
     pub peer_utilisation: f64,
+}
+
+/// The server's egress per tick (docs/model.md section 9): for each tick
+/// after the first, its time and the Mb/s the server sent over the tick that
+/// ended there (summed over groups).
+pub fn server_egress(ticks: &[TickRecord], tick_s: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for t in ticks {
+        match out.last_mut() {
+            Some(last) if last.0 == t.time_s => last.1 += t.server_sent_mb / tick_s,
+            _ => out.push((t.time_s, t.server_sent_mb / tick_s)),
+        }
+    }
+    // The first tick (at time 0) closes no interval.
+    out.retain(|&(time_s, _)| time_s > 0.0);
+    out
 }
 
 /// The `q`-quantile of sorted values (linear interpolation); NaN when empty.
@@ -224,7 +253,10 @@ pub fn summarize(
         vms: t.len(),
         mean_vm_s: mean(&t),
         mean_image_s: mean(&image_means),
+        p50_s: quantile(&t, 0.5),
         p95_s: quantile(&t, 0.95),
+        p99_s: quantile(&t, 0.99),
+        p999_s: quantile(&t, 0.999),
         max_s: t.last().copied().unwrap_or(f64::NAN),
         server_utilisation: if server_capacity > 0.0 {
             counters.server_sent_mb / server_capacity

@@ -5,7 +5,10 @@
 //!
 //! One concept a file: [`engine`] (events), [`transfer`] (processor
 //! sharing), [`maxmin`] (max-min sharing of several resources at once, for
-//! rack and link capacities), `space` (the block space and bitsets),
+//! rack and link capacities; its deferred mode batches the exact solves),
+//! `topology` (hosts in racks), `fabric` (the data center's links as one
+//! max-min network, and its events), `locality` (rack-first choices),
+//! `space` (the block space and bitsets),
 //! `rarity` (the rarest-first index), `choice` (block choice), `state`
 //! (peers, flows, groups), `world` (the simulation and its event loop),
 //! `peers`, `flows`, `sources` (peer requests), `holders` (source choice),
@@ -17,9 +20,11 @@ mod choice;
 mod endgame;
 pub mod engine;
 mod error;
+mod fabric;
 mod flows;
 mod holders;
 pub mod invariants;
+mod locality;
 pub mod maxmin;
 #[cfg(test)]
 mod maxmin_reference;
@@ -30,6 +35,7 @@ mod server;
 mod sources;
 mod space;
 mod state;
+mod topology;
 pub mod transfer;
 #[cfg(test)]
 mod transfer_reference;
@@ -40,6 +46,7 @@ use std::time::Instant;
 
 use crate::input::config::{LimitsConfig, PeersConfig, PolicyDef, ServerConfig};
 use crate::input::content::Content;
+use crate::input::topology::TopologyConfig;
 use crate::input::workload::Workload;
 use crate::policy::SubgradientParams;
 
@@ -59,6 +66,8 @@ pub struct RunSetup<'a> {
     pub peers: &'a PeersConfig,
     /// Server parameters.
     pub server: &'a ServerConfig,
+    /// Racks and rack links (docs/model.md section 9), if any.
+    pub topology: Option<&'a TopologyConfig>,
     /// The policy to run.
     pub policy: &'a PolicyDef,
     /// Parameters of the subgradient rule, if the policy uses it.

@@ -23,7 +23,10 @@ impl Sim<'_> {
         let id = self.peers.len() as PeerId;
         let words = self.space.words;
         let can_upload = upload_mbps > 0.0;
-        self.waiting.add_peer(words);
+        if let Some(fab) = &mut self.fabric {
+            fab.add_host(upload_mbps);
+        }
+        self.waiting.add_peer(words, self.racks.rack(id));
         self.free_slots.push(if can_upload {
             self.setup.peers.upload_slots
         } else {
@@ -41,7 +44,6 @@ impl Sim<'_> {
                 .map(|&c| self.space.chunk_blocks[c as usize])
                 .collect(),
             peer_downloads: 0,
-            incoming: 0,
             uploads: FairShare::new(upload_mbps),
             member_index: vec![NOT_MEMBER; self.groups_of_image(image).len()],
             upload_event: None,
@@ -83,9 +85,10 @@ impl Sim<'_> {
         peer.missing = 0;
         peer.chunk_missing.iter_mut().for_each(|m| *m = 0);
         peer.state = PeerState::Seeder;
-        for key in keys(self.space.image_keys(image)) {
+        let held: Vec<u32> = keys(self.space.image_keys(image)).collect();
+        for key in held {
             self.rarity.increment(key);
-            self.holders[key as usize].push(p);
+            self.add_holder(key, p);
         }
         for g in self.groups_of_image(image) {
             self.groups[g as usize].seeders += 1;
@@ -125,13 +128,15 @@ impl Sim<'_> {
         self.peers[p as usize].state = PeerState::Gone;
         self.free_slots[p as usize] = 0;
         // Uploads in flight are cut off: their receivers lose the partial block.
-        let drained = self.peers[p as usize].uploads.drain(now);
+        let drained = self.drain_uploads(p);
         let cut = self.cut_flows(drained);
         if let Some(e) = self.peers[p as usize].upload_event.take() {
             self.engine.cancel(e);
         }
-        for key in keys(self.space.image_keys(image)) {
+        let held: Vec<u32> = keys(self.space.image_keys(image)).collect();
+        for key in held {
             self.rarity.decrement(key);
+            self.forget_rack_holder(key, p);
         }
         for g in self.groups_of_image(image) {
             self.groups[g as usize].seeders -= 1;
@@ -149,9 +154,8 @@ impl Sim<'_> {
     /// Add a peer's capacity-time to the totals and check it never sent more
     /// than its upload allows.
     pub(super) fn account_peer_upload(&mut self, p: PeerId, now: f64) {
+        let sent = self.upload_sent_mb(p, now);
         let peer = &mut self.peers[p as usize];
-        peer.uploads.advance(now);
-        let sent = peer.uploads.sent_mb();
         let capacity = peer.upload_mbps * (now - peer.joined_s);
         self.counters.peer_sent_mb += sent;
         self.counters.peer_capacity_mb += capacity;
@@ -172,12 +176,12 @@ impl Sim<'_> {
         let now = self.now();
         let image = self.peers[p as usize].image as usize;
         self.waiting.forget(p);
+        let sent_mb = self.upload_sent_mb(p, now);
         let peer = &mut self.peers[p as usize];
         peer.state = PeerState::Seeder;
         peer.pending = Vec::new();
         peer.completed_s = now;
-        peer.uploads.advance(now);
-        peer.sent_as_leecher_mb = peer.uploads.sent_mb();
+        peer.sent_as_leecher_mb = sent_mb;
         if peer.counted {
             self.counters.leecher_sent_mb += peer.sent_as_leecher_mb;
             self.counters.leecher_capacity_mb += peer.upload_mbps * (now - peer.joined_s);

@@ -16,7 +16,6 @@ impl Sim<'_> {
         let peer = &self.peers[p as usize];
         if peer.state != PeerState::Leecher
             || self.groups[g as usize].share.capacity_mbps() <= 0.0
-            || peer.incoming >= self.max_incoming
             || peer.server_flows.iter().any(|&(sg, _)| sg == g)
         {
             return;
@@ -39,11 +38,14 @@ impl Sim<'_> {
         });
         let peer = &mut self.peers[p as usize];
         peer.pending[key as usize / 64] |= 1 << (key % 64);
-        peer.incoming += 1;
         peer.server_flows.push((g, f));
-        let now = self.now();
-        self.groups[g as usize].share.add(now, f, size_mb);
-        self.refresh_group_event(g);
+        if self.fabric.is_some() {
+            self.net_start_server(f, g, p, size_mb);
+        } else {
+            let now = self.now();
+            self.groups[g as usize].share.add(now, f, size_mb);
+            self.refresh_group_event(g);
+        }
     }
 
     /// `S^g`: Mb of group `g`'s remaining data in blocks no present peer
@@ -93,14 +95,16 @@ impl Sim<'_> {
         let member_stats: Vec<(f64, f64)> = (0..self.groups.len() as u32)
             .map(|g| (self.server_only_mb(g), self.oldest_member_age_s(g)))
             .collect();
+        let sent_total: Vec<f64> = (0..self.groups.len() as u32)
+            .map(|g| self.group_sent_mb(g, now))
+            .collect();
         let states: Vec<GroupState> = self
             .groups
             .iter_mut()
-            .zip(&member_stats)
-            .map(|(g, &(server_only_mb, oldest_leecher_age_s))| {
-                g.share.advance(now);
-                sent.push(g.share.sent_mb() - g.sent_mb_at_tick);
-                g.sent_mb_at_tick = g.share.sent_mb();
+            .zip(member_stats.iter().zip(&sent_total))
+            .map(|(g, (&(server_only_mb, oldest_leecher_age_s), &sent_mb))| {
+                sent.push(sent_mb - g.sent_mb_at_tick);
+                g.sent_mb_at_tick = sent_mb;
                 GroupState {
                     remaining_mb: g.remaining_mb,
                     peer_upload_mbps: g.peer_mb_since_tick / tick_s,
@@ -155,6 +159,12 @@ impl Sim<'_> {
     /// members.
     fn apply_rates(&mut self, rates_mbps: &[f64]) {
         let now = self.now();
+        if self.fabric.is_some() {
+            // The network takes the new rates first, solved at once, so a
+            // lowered rate is never exceeded; each group's FairShare then
+            // only records its rate.
+            self.net_set_group_rates(rates_mbps);
+        }
         for (g, &rate) in rates_mbps.iter().enumerate() {
             let old = self.groups[g].share.capacity_mbps();
             self.groups[g].share.set_capacity(now, rate);
@@ -185,8 +195,7 @@ impl Sim<'_> {
     /// to the leechers' wants, so peers may serve them, and the partial data
     /// counts as waste.
     pub(super) fn preempt_group(&mut self, g: u32) {
-        let now = self.now();
-        let drained = self.groups[g as usize].share.drain(now);
+        let drained = self.drain_group(g);
         let receivers: Vec<PeerId> = self.cut_flows(drained).iter().map(|f| f.receiver).collect();
         for r in receivers {
             self.refill(r, None);

@@ -1,24 +1,15 @@
 //! Peer requests: which block a leecher asks for, from which holder, and
 //! how waiting leechers are offered a holder's free slot.
 
-use crate::input::config::SourceChoice;
-
-use super::holders::{Choice, Found};
+use super::holders::Found;
 use super::state::{PeerId, PeerState, unrequested};
 use super::world::{SOURCE_ATTEMPTS, Sim};
 
 impl Sim<'_> {
     /// A leecher lost or finished an incoming flow: let the server group `g`
     /// (whose block it wants, if any) push again, then its peer requests.
-    /// Under a download cap a freed incoming slot may be what any of its
-    /// groups was waiting for, so all are offered it.
     pub(super) fn refill(&mut self, p: PeerId, g: Option<u32>) {
-        if self.max_incoming != u32::MAX {
-            let image = self.peers[p as usize].image as usize;
-            for g in self.groups_of_image(image) {
-                self.start_server_flow(p, g);
-            }
-        } else if let Some(g) = g {
+        if let Some(g) = g {
             self.start_server_flow(p, g);
         }
         self.fill_downloads(p);
@@ -37,13 +28,11 @@ impl Sim<'_> {
                 self.waiting.stop(p);
                 return;
             }
-            if peer.peer_downloads >= max_downloads || peer.incoming >= self.max_incoming {
+            if peer.peer_downloads >= max_downloads {
                 self.waiting.stop(p);
                 return;
             }
-            let image = peer.image as usize;
-            self.set_candidates(p, None, &excluded);
-            let key = self.pick_block(image, true);
+            let key = self.pick_request(p, &excluded);
             let Some(key) = key else {
                 // Nothing left to request from peers: the end game may move a
                 // server block to a peer; otherwise wait, unless nothing is
@@ -79,23 +68,5 @@ impl Sim<'_> {
 
     pub(super) fn needs_unrequested(&self, p: PeerId) -> bool {
         unrequested(&self.space, &self.peers[p as usize]).any(|(_, bits)| bits != 0)
-    }
-
-    /// The source of a request for `key` by `asker`, by the configured
-    /// choice (see `holders`).
-    pub(super) fn choose_source(&mut self, key: u32, asker: PeerId) -> Found {
-        let peers = &self.setup.peers;
-        let choice = Choice {
-            peers: &self.peers,
-            free_slots: &self.free_slots,
-            asker,
-            slots: peers.upload_slots as usize,
-            samples: peers.source_samples as usize,
-        };
-        let list = &mut self.holders[key as usize];
-        match peers.source_choice {
-            SourceChoice::LeastLoaded => choice.least_loaded(list, &mut self.source_rng),
-            SourceChoice::FirstFree => choice.first_free(list, &mut self.source_rng),
-        }
     }
 }

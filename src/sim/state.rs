@@ -28,8 +28,6 @@ pub(super) struct Peer {
     pub(super) chunk_missing: Vec<u32>,
     /// Block requests in flight to peers.
     pub(super) peer_downloads: u32,
-    /// All incoming flows, peer and server.
-    pub(super) incoming: u32,
     pub(super) uploads: FairShare,
     /// Its index in the members of each group of its image (in the order
     /// of `groups_of_image`), so leaving a group is O(1).
@@ -84,6 +82,10 @@ pub(super) enum Event {
     PeerUpload(PeerId),
     ServerGroup(u32),
     Departure(PeerId),
+    /// The next completion on the data center's network (`fabric`).
+    Network,
+    /// The network's batched exact re-solve (`fabric`).
+    Resolve,
 }
 
 /// The blocks of a leecher's image it neither holds nor has requested, as

@@ -10,6 +10,11 @@
 //! Entries that no longer apply (the leecher got or requested the block,
 //! stopped waiting, or left) are dropped as they are met, so every entry is
 //! handled once and an offer's cost is the entries it meets.
+//!
+//! Under `peers.locality = "rack"` each key has a queue per rack, and a
+//! holder serves its own rack's waiters first, then the other racks' in
+//! rack order from its own (docs/model.md section 9). Otherwise there is
+//! one rack of queues, and the order is first come, first served.
 
 use std::collections::VecDeque;
 
@@ -24,27 +29,41 @@ pub(super) struct Waiting {
     waits: Vec<bool>,
     /// Per peer: the keys whose queue it is on (a bitset of the space).
     queued: Vec<Vec<u64>>,
-    /// Per key: waiting leechers, first come first.
+    /// Per key and rack (`key * racks + rack`): waiting leechers, first
+    /// come first.
     queues: Vec<VecDeque<PeerId>>,
+    /// Racks with queues of their own (1 without rack locality).
+    racks: usize,
+    /// Per peer: its rack's queue (0 without rack locality).
+    rack_of: Vec<u32>,
     /// Keys whose queue may be non-empty (a bitset of the space).
     nonempty: Vec<u64>,
 }
 
 impl Waiting {
-    /// No one waits, in a space of `n_keys` keys.
-    pub(super) fn new(n_keys: usize) -> Waiting {
+    /// No one waits, in a space of `n_keys` keys, with queues for each of
+    /// `racks` racks (1: no rack locality).
+    pub(super) fn new(n_keys: usize, racks: usize) -> Waiting {
         Waiting {
             waits: Vec::new(),
             queued: Vec::new(),
-            queues: vec![VecDeque::new(); n_keys],
+            queues: vec![VecDeque::new(); n_keys * racks],
+            racks,
+            rack_of: Vec::new(),
             nonempty: vec![0; n_keys.div_ceil(64)],
         }
     }
 
-    /// A new peer, not waiting.
-    pub(super) fn add_peer(&mut self, words: usize) {
+    /// A new peer in `rack`, not waiting.
+    pub(super) fn add_peer(&mut self, words: usize, rack: u32) {
         self.waits.push(false);
         self.queued.push(vec![0; words]);
+        self.rack_of.push(if self.racks > 1 { rack } else { 0 });
+    }
+
+    /// Racks with queues of their own.
+    pub(super) fn racks(&self) -> usize {
+        self.racks
     }
 
     /// Whether `p` waits.
@@ -75,25 +94,26 @@ impl Waiting {
                 new.push((w, fresh));
             }
         }
+        let rack = self.rack_of[p as usize] as usize;
         for key in keys(new.into_iter()) {
-            self.queues[key as usize].push_back(p);
+            self.queues[key as usize * self.racks + rack].push_back(p);
             self.nonempty[key as usize / 64] |= 1 << (key % 64);
         }
     }
 
-    /// The first waiter of `key`'s queue, taken off it.
-    fn pop(&mut self, key: u32) -> Option<PeerId> {
-        let queue = &mut self.queues[key as usize];
-        let p = queue.pop_front();
-        match p {
-            Some(p) => {
-                if let Some(q) = self.queued.get_mut(p as usize).filter(|q| !q.is_empty()) {
-                    q[key as usize / 64] &= !(1 << (key % 64));
-                }
-            }
-            None => self.nonempty[key as usize / 64] &= !(1 << (key % 64)),
+    /// The first waiter of `key`'s queue in `rack`, taken off it.
+    fn pop(&mut self, key: u32, rack: usize) -> Option<PeerId> {
+        let queue = &mut self.queues[key as usize * self.racks + rack];
+        let p = queue.pop_front()?;
+        if let Some(q) = self.queued.get_mut(p as usize).filter(|q| !q.is_empty()) {
+            q[key as usize / 64] &= !(1 << (key % 64));
         }
-        p
+        Some(p)
+    }
+
+    /// `key`'s queues were served until empty: no one waits for it.
+    fn emptied(&mut self, key: u32) {
+        self.nonempty[key as usize / 64] &= !(1 << (key % 64));
     }
 }
 
@@ -143,26 +163,49 @@ impl Sim<'_> {
         }
     }
 
-    /// Serve waiters of `key`'s queue from `h` until `h` is full or the
-    /// queue is empty.
+    /// Serve waiters of `key`'s queues from `h` until `h` is full or the
+    /// queues are empty: `h`'s rack's queue first under rack locality.
     fn serve_queue(&mut self, h: PeerId, key: u32) {
-        while self.free_slots[h as usize] > 0 {
-            let Some(l) = self.waiting.pop(key) else {
-                return;
-            };
-            if !self.waiting.waits(l) || self.peers[l as usize].state != PeerState::Leecher {
+        let racks = self.waiting.racks();
+        let home = if racks > 1 {
+            self.racks.rack(h) as usize
+        } else {
+            0
+        };
+        for i in 0..racks {
+            let rack = (home + i) % racks;
+            // Rack locality: another rack's waiters are served only blocks
+            // their rack has no host holding (see `locality`).
+            if i > 0 && self.rack_holds(rack as u32, key) {
                 continue;
             }
-            let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
-            let leecher = &self.peers[l as usize];
-            if leecher.have[w] & bit != 0 {
-                continue;
+            loop {
+                if self.free_slots[h as usize] == 0 {
+                    return;
+                }
+                let Some(l) = self.waiting.pop(key, rack) else {
+                    break;
+                };
+                self.serve_one(h, l, key);
             }
-            if leecher.pending[w] & bit == 0 {
-                self.serve_waiter(l, h);
-            } else {
-                self.endgame_switch(l, Some(h));
-            }
+        }
+        self.waiting.emptied(key);
+    }
+
+    /// Serve waiter `l` of `key`'s queue from `h`, if it still applies.
+    fn serve_one(&mut self, h: PeerId, l: PeerId, key: u32) {
+        if !self.waiting.waits(l) || self.peers[l as usize].state != PeerState::Leecher {
+            return;
+        }
+        let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
+        let leecher = &self.peers[l as usize];
+        if leecher.have[w] & bit != 0 {
+            return;
+        }
+        if leecher.pending[w] & bit == 0 {
+            self.serve_waiter(l, h);
+        } else {
+            self.endgame_switch(l, Some(h));
         }
     }
 
@@ -172,7 +215,7 @@ impl Sim<'_> {
         let max_downloads = self.setup.peers.max_downloads;
         loop {
             let leecher = &self.peers[l as usize];
-            if leecher.peer_downloads >= max_downloads || leecher.incoming >= self.max_incoming {
+            if leecher.peer_downloads >= max_downloads {
                 self.waiting.stop(l);
                 return;
             }
@@ -181,6 +224,7 @@ impl Sim<'_> {
             }
             let image = leecher.image as usize;
             self.set_candidates(l, Some(h), &[]);
+            self.keep_imports(l, h);
             match self.pick_block(image, false) {
                 Some(key) => self.start_peer_flow(l, h, key),
                 None => return,

@@ -5,13 +5,17 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::input::config::{Grouping, PieceSelection};
 use crate::input::seed::stream_seed;
+use crate::input::topology::Locality;
 use crate::policy::{AllocationRule, build_rule};
 
 use super::engine::{Engine, EventId};
+use super::fabric::Fabric;
+use super::locality::RackHolders;
 use super::metrics::{RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
 use super::space::Space;
 use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
+use super::topology::Racks;
 use super::transfer::{FairShare, FlowId};
 use super::waiting::Waiting;
 use super::{RunOutput, RunSetup};
@@ -50,7 +54,6 @@ pub(super) struct Sim<'a> {
     /// Leechers with a free download slot that found no source, by the
     /// blocks they wait for.
     pub(super) waiting: Waiting,
-    pub(super) max_incoming: u32,
     pub(super) completed: usize,
     pub(super) vms: Vec<Option<VmRecord>>,
     pub(super) ticks: Vec<TickRecord>,
@@ -58,6 +61,13 @@ pub(super) struct Sim<'a> {
     pub(super) peer_mb_by_chunk: Vec<f64>,
     /// Candidate words of a block choice, reused.
     pub(super) candidates: Vec<(usize, u64)>,
+    /// The rack of every host (one rack without `[topology]`).
+    pub(super) racks: Racks,
+    /// The links as a max-min network, when a download cap or a capped rack
+    /// link can limit a flow (docs/model.md section 9).
+    pub(super) fabric: Option<Fabric>,
+    /// Holders by rack, kept only under `peers.locality = "rack"`.
+    pub(super) by_rack: RackHolders,
 }
 
 impl<'a> Sim<'a> {
@@ -90,20 +100,17 @@ impl<'a> Sim<'a> {
             })
             .collect();
         let rule = build_rule(setup.policy, setup.subgradient, setup.server.tick_s);
-        // A download cap is approximated by a cap on concurrent incoming
-        // flows: as many as fit at the rate of one busy upload slot.
-        let max_incoming = match setup.peers.download_cap_mbps {
-            Some(d) => {
-                let slot_mbps = setup.peers.upload_mbps / setup.peers.upload_slots as f64;
-                if slot_mbps > 0.0 {
-                    ((d / slot_mbps).floor() as u32).max(1)
-                } else {
-                    u32::MAX
-                }
-            }
-            None => u32::MAX,
+        let hosts = setup.workload.requests.len() + setup.workload.initial_seeders.len();
+        let racks = match setup.topology {
+            Some(t) => Racks::place(t, hosts, setup.seed),
+            None => Racks::single(hosts),
         };
+        let fabric = Fabric::build(setup.peers, setup.topology, &racks, n_groups);
         let n_keys = space.key_chunk.len();
+        let locality_racks = match setup.peers.locality {
+            Locality::Rack => racks.count as usize,
+            Locality::None => 1,
+        };
         Sim {
             engine: Engine::new(),
             order: setup.peers.piece_selection,
@@ -117,14 +124,19 @@ impl<'a> Sim<'a> {
             rarity: Rarity::new(&space),
             holders: vec![Vec::new(); n_keys],
             groups,
-            waiting: Waiting::new(n_keys),
-            max_incoming,
+            waiting: Waiting::new(n_keys, locality_racks),
             completed: 0,
             vms: vec![None; setup.workload.requests.len()],
             ticks: Vec::new(),
             counters: RunCounters::default(),
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
             candidates: Vec::new(),
+            by_rack: match setup.peers.locality {
+                Locality::Rack => RackHolders::new(n_keys, space.words, locality_racks),
+                Locality::None => RackHolders::default(),
+            },
+            racks,
+            fabric,
             space,
             setup,
         }
@@ -157,6 +169,8 @@ impl<'a> Sim<'a> {
                 Event::PeerUpload(p) => self.on_peer_upload(p),
                 Event::ServerGroup(g) => self.on_server_group(g),
                 Event::Departure(p) => self.on_departure(p),
+                Event::Network => self.on_network(),
+                Event::Resolve => self.on_resolve(),
             }
             for _ in before..self.completed {
                 on_vm_done();
@@ -188,9 +202,11 @@ impl<'a> Sim<'a> {
     pub(super) fn finish(mut self) -> RunOutput {
         let end = self.now();
         self.counters.makespan_s = end;
-        for g in &mut self.groups {
-            g.share.advance(end);
-            self.counters.server_sent_mb += g.share.sent_mb();
+        for g in 0..self.groups.len() as u32 {
+            self.counters.server_sent_mb += self.group_sent_mb(g, end);
+        }
+        if let Some(fab) = &self.fabric {
+            self.counters.max_link_utilisation = Some(fab.peak_utilisation());
         }
         for p in 0..self.peers.len() {
             if self.peers[p].state != PeerState::Gone {

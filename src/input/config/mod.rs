@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::input::topology::TopologyConfig;
+
 mod content;
 mod errors;
 mod estimate;
@@ -66,6 +68,10 @@ pub struct Config {
     pub peers: PeersConfig,
     /// The image server.
     pub server: ServerConfig,
+    /// Hosts in racks and rack links (docs/model.md section 9); absent:
+    /// no network model beyond the hosts' own links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topology: Option<TopologyConfig>,
     /// Parameters of the `subgradient` rule.
     pub subgradient: SubgradientConfig,
     /// A parameter grid, for `vmswarm sweep` and the figures.
@@ -88,6 +94,7 @@ impl Default for Config {
             workload: WorkloadConfig::default(),
             peers: PeersConfig::default(),
             server: ServerConfig::default(),
+            topology: None,
             subgradient: SubgradientConfig::default(),
             sweep: SweepConfig::default(),
             limits: LimitsConfig::default(),
@@ -159,6 +166,7 @@ impl Config {
         self.workload.validate(&check)?;
         self.peers.validate(&check)?;
         self.server.validate(&self.workload, &check)?;
+        crate::input::topology::validate(self, file)?;
         self.limits.validate(&check)?;
         self.subgradient.validate(&check)?;
         self.sweep.validate(self, &check)?;

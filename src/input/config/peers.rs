@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::errors::{Checks, ConfigError};
+use crate::input::topology::Locality;
 
 /// The largest rate accepted (Mb/s): a petabit per second.
 pub const MAX_RATE_MBPS: f64 = 1e9;
@@ -74,6 +75,9 @@ pub struct PeersConfig {
     pub source_samples: u32,
     /// `switch` or `off`.
     pub endgame: Endgame,
+    /// `none` or `rack` (rack-first source choice; needs `[topology]`).
+    #[serde(skip_serializing_if = "Locality::is_none")]
+    pub locality: Locality,
 }
 
 impl Default for PeersConfig {
@@ -88,6 +92,7 @@ impl Default for PeersConfig {
             source_choice: SourceChoice::LeastLoaded,
             source_samples: DEFAULT_SOURCE_SAMPLES,
             endgame: Endgame::Switch,
+            locality: Locality::None,
         }
     }
 }

@@ -1,0 +1,154 @@
+//! Rack locality (`peers.locality`, docs/model.md section 9): a leecher
+//! prefers holders in its own rack, then any holder, as Facebook's tracker
+//! and Dragonfly's parent scoring prefer nearby peers. Three places apply
+//! the preference:
+//!
+//! * block choice: the leecher's rarest block among those some present
+//!   host of its rack holds, and only when there is none, its rarest block
+//!   among all (without this, the globally rarest block is almost never in
+//!   the rack, and the source preference below would rarely apply);
+//! * source choice: among the block's holders in the leecher's rack first,
+//!   then among all of them;
+//! * offers: a holder with a free slot serves the waiters of its own rack
+//!   first (the waiting queues are per rack, see `waiting`).
+//!
+//! Holders are listed per key and per (key, rack), and each rack keeps how
+//! many of its present hosts hold each key.
+
+use crate::input::config::SourceChoice;
+use crate::input::topology::Locality;
+
+use super::holders::{Choice, Found};
+use super::state::PeerId;
+use super::world::Sim;
+
+/// Holders by rack: per (key, rack) a holder list, and per rack how many
+/// present hosts hold each key, with a bitset of the keys held.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RackHolders {
+    /// Holders per key and rack (`key * racks + rack`); departed peers are
+    /// dropped lazily, as in the global lists.
+    lists: Vec<Vec<PeerId>>,
+    /// Present holders per rack and key (`rack * keys + key`).
+    count: Vec<u32>,
+    /// Per rack, the keys some present host of it holds (`words` words each).
+    held: Vec<u64>,
+}
+
+impl RackHolders {
+    /// Empty, for `keys` keys (`words` bitset words) in `racks` racks.
+    pub(super) fn new(keys: usize, words: usize, racks: usize) -> RackHolders {
+        RackHolders {
+            lists: vec![Vec::new(); keys * racks],
+            count: vec![0; keys * racks],
+            held: vec![0; words * racks],
+        }
+    }
+}
+
+impl Sim<'_> {
+    /// Whether sources are chosen rack first.
+    pub(super) fn rack_first(&self) -> bool {
+        self.setup.peers.locality == Locality::Rack
+    }
+
+    /// Peer `p` now holds `key`: list it among the key's holders (and its
+    /// rack's, under rack locality).
+    pub(super) fn add_holder(&mut self, key: u32, p: PeerId) {
+        self.holders[key as usize].push(p);
+        if self.rack_first() {
+            let rack = self.racks.rack(p) as usize;
+            let by = &mut self.by_rack;
+            by.lists[key as usize * self.racks.count as usize + rack].push(p);
+            let count = &mut by.count[rack * self.holders.len() + key as usize];
+            *count += 1;
+            if *count == 1 {
+                by.held[rack * self.space.words + key as usize / 64] |= 1 << (key % 64);
+            }
+        }
+    }
+
+    /// Peer `p`, a holder of `key`, left: its rack counts one holder less.
+    /// (Its entries in the holder lists go lazily, see `holders`.)
+    pub(super) fn forget_rack_holder(&mut self, key: u32, p: PeerId) {
+        if self.rack_first() {
+            let rack = self.racks.rack(p) as usize;
+            let by = &mut self.by_rack;
+            let count = &mut by.count[rack * self.holders.len() + key as usize];
+            *count -= 1;
+            if *count == 0 {
+                by.held[rack * self.space.words + key as usize / 64] &= !(1 << (key % 64));
+            }
+        }
+    }
+
+    /// The block leecher `p` asks a peer for, except `excluded`: rarest
+    /// first (or random, sequential) among the blocks some present peer
+    /// holds; under rack locality, among those a host of its rack holds
+    /// first.
+    pub(super) fn pick_request(&mut self, p: PeerId, excluded: &[u32]) -> Option<u32> {
+        let image = self.peers[p as usize].image as usize;
+        self.set_candidates(p, None, excluded);
+        if self.rack_first() {
+            let words = self.space.words;
+            let rack = self.racks.rack(p) as usize;
+            let held = &self.by_rack.held[rack * words..(rack + 1) * words];
+            let all = self.candidates.clone();
+            for (w, bits) in &mut self.candidates {
+                *bits &= held[*w];
+            }
+            self.candidates.retain(|&(_, bits)| bits != 0);
+            if let Some(key) = self.pick_block(image, true) {
+                return Some(key);
+            }
+            self.candidates = all;
+        }
+        self.pick_block(image, true)
+    }
+
+    /// The source of a request for `key` by `asker`, by the configured
+    /// choice (see `holders`): among the holders in `asker`'s rack first
+    /// under rack locality, then among all of them.
+    pub(super) fn choose_source(&mut self, key: u32, asker: PeerId) -> Found {
+        let peers = &self.setup.peers;
+        let choice = Choice {
+            peers: &self.peers,
+            free_slots: &self.free_slots,
+            asker,
+            slots: peers.upload_slots as usize,
+            samples: peers.source_samples as usize,
+        };
+        let pick = |list: &mut Vec<PeerId>, rng: &mut _| match peers.source_choice {
+            SourceChoice::LeastLoaded => choice.least_loaded(list, rng),
+            SourceChoice::FirstFree => choice.first_free(list, rng),
+        };
+        if peers.locality == Locality::Rack && self.rack_holds(self.racks.rack(asker), key) {
+            let i = key as usize * self.racks.count as usize + self.racks.rack(asker) as usize;
+            return pick(&mut self.by_rack.lists[i], &mut self.source_rng);
+        }
+        pick(&mut self.holders[key as usize], &mut self.source_rng)
+    }
+
+    /// Whether some present host of `rack` holds `key` (always false
+    /// without rack locality, which does not track it).
+    pub(super) fn rack_holds(&self, rack: u32, key: u32) -> bool {
+        self.rack_first()
+            && self.by_rack.count[rack as usize * self.holders.len() + key as usize] > 0
+    }
+
+    /// Under rack locality, when holder `h` serves a waiter `l` of another
+    /// rack, keep only the candidates `l`'s rack has no host holding: a
+    /// block the rack holds comes from inside it.
+    pub(super) fn keep_imports(&mut self, l: PeerId, h: PeerId) {
+        if !self.rack_first() || !self.racks.crosses(h, l) {
+            return;
+        }
+        let words = self.space.words;
+        let rack = self.racks.rack(l) as usize;
+        let held = &self.by_rack.held[rack * words..(rack + 1) * words];
+        for (w, bits) in &mut self.candidates {
+            *bits &= !held[*w];
+        }
+        self.candidates.retain(|&(_, bits)| bits != 0);
+    }
+}
