@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp};
 
@@ -37,8 +38,11 @@ pub struct InitialSeeder {
 /// The requests of one run, sorted by arrival time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
-    /// The VM requests, by arrival time.
+    /// The VM requests, by arrival time (empty when they are streamed).
     pub requests: Vec<VmRequest>,
+    /// With `workload.stream`: the requests, drawn one at a time as a run
+    /// reaches them (each run takes a copy), instead of `requests`.
+    pub stream: Option<RequestStream>,
     /// Preheated seeders present at time 0.
     pub initial_seeders: Vec<InitialSeeder>,
     /// `p_i`: the configured popularity of each image.
@@ -64,19 +68,27 @@ fn pick(cdf: &[f64], u: f64) -> usize {
 
 impl Workload {
     /// Draw the workload. `config_file` is used in trace error messages.
-    pub fn generate<R: Rng>(
+    pub fn generate(
         workload: &WorkloadConfig,
         peers: &PeersConfig,
         content: &Content,
-        rng: &mut R,
+        rng: &mut Xoshiro256PlusPlus,
     ) -> Result<Workload, ConfigError> {
         let k = content.images.len();
         let popularity = popularity(workload.popularity, k, workload.zipf_exponent);
         let cdf = cumulative(&popularity);
+        let host = HostDraws::new(workload, peers);
         // Times and images first, then per-VM draws, so that the arrivals of a
         // seed do not depend on how hosts or lifetimes are drawn.
-        let arrivals = draw_arrivals(workload, content, &cdf, rng)?;
-        let requests = draw_requests(arrivals, workload, peers, rng);
+        let (requests, stream) = if workload.stream {
+            (
+                Vec::new(),
+                Some(RequestStream::new(workload, cdf, host, rng)),
+            )
+        } else {
+            let arrivals = draw_arrivals(workload, content, &cdf, rng)?;
+            (draw_requests(arrivals, &host, rng), None)
+        };
         let initial_seeders = (0..k)
             .flat_map(|image| (0..workload.initial_seeders).map(move |_| image))
             .map(|image| InitialSeeder {
@@ -91,10 +103,36 @@ impl Workload {
         };
         Ok(Workload {
             requests,
+            stream,
             initial_seeders,
             popularity,
             warmup_s,
         })
+    }
+
+    /// The number of VM requests.
+    pub fn request_count(&self) -> usize {
+        match &self.stream {
+            Some(s) => s.count,
+            None => self.requests.len(),
+        }
+    }
+
+    /// The arrival time of the last request (s), if any.
+    pub fn last_arrival_s(&self) -> Option<f64> {
+        match &self.stream {
+            Some(s) => (s.count > 0).then_some(s.last_arrival_s),
+            None => self.requests.last().map(|r| r.arrival_s),
+        }
+    }
+
+    /// The requests in arrival order, drawn as they are reached when
+    /// streamed.
+    pub fn iter_requests(&self) -> Box<dyn Iterator<Item = VmRequest> + '_> {
+        match &self.stream {
+            Some(s) => Box::new(s.clone()),
+            None => Box::new(self.requests.iter().copied()),
+        }
     }
 }
 
@@ -126,12 +164,8 @@ fn draw_arrivals<R: Rng>(
             let gap = Exp::new(workload.rate_per_s).expect("rate validated > 0");
             let mut t = 0.0;
             let mut out = Vec::new();
-            loop {
-                t += gap.sample(rng);
-                if t >= workload.window_s {
-                    break;
-                }
-                out.push((t, pick(cdf, rng.random::<f64>())));
+            while let Some(arrival) = next_poisson(&gap, workload.window_s, cdf, &mut t, rng) {
+                out.push(arrival);
             }
             out
         }
@@ -156,32 +190,68 @@ fn draw_arrivals<R: Rng>(
     })
 }
 
+/// The Poisson arrival after time `*t` and its image, or `None` past the
+/// window; advances `*t`.
+fn next_poisson<R: Rng>(
+    gap: &Exp<f64>,
+    window_s: f64,
+    cdf: &[f64],
+    t: &mut f64,
+    rng: &mut R,
+) -> Option<(f64, usize)> {
+    *t += gap.sample(rng);
+    (*t < window_s).then(|| (*t, pick(cdf, rng.random::<f64>())))
+}
+
+/// A request's draws after its arrival: its host's upload, then its
+/// lifetime.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct HostDraws {
+    upload_mbps: f64,
+    upload_spread: f64,
+    lifetime_min_s: f64,
+    lifetime_max_s: f64,
+}
+
+impl HostDraws {
+    fn new(workload: &WorkloadConfig, peers: &PeersConfig) -> HostDraws {
+        HostDraws {
+            upload_mbps: peers.upload_mbps,
+            upload_spread: peers.upload_spread,
+            lifetime_min_s: workload.lifetime_min_s,
+            lifetime_max_s: workload.lifetime_max_s,
+        }
+    }
+
+    /// `(upload_mbps, lifetime_s)` of the next request.
+    fn draw<R: Rng>(&self, rng: &mut R) -> (f64, f64) {
+        let upload_mbps = if self.upload_spread > 0.0 {
+            let lo = self.upload_mbps * (1.0 - self.upload_spread);
+            let hi = self.upload_mbps * (1.0 + self.upload_spread);
+            rng.random_range(lo..=hi)
+        } else {
+            self.upload_mbps
+        };
+        let lifetime_s = if self.lifetime_max_s > self.lifetime_min_s {
+            rng.random_range(self.lifetime_min_s..=self.lifetime_max_s)
+        } else {
+            self.lifetime_min_s
+        };
+        (upload_mbps, lifetime_s)
+    }
+}
+
 /// One request per arrival, in order, each drawing its host's upload and
 /// then its lifetime.
 fn draw_requests<R: Rng>(
     arrivals: Vec<(f64, usize)>,
-    workload: &WorkloadConfig,
-    peers: &PeersConfig,
+    host: &HostDraws,
     rng: &mut R,
 ) -> Vec<VmRequest> {
-    let draw_upload = |rng: &mut R| {
-        if peers.upload_spread > 0.0 {
-            let lo = peers.upload_mbps * (1.0 - peers.upload_spread);
-            let hi = peers.upload_mbps * (1.0 + peers.upload_spread);
-            rng.random_range(lo..=hi)
-        } else {
-            peers.upload_mbps
-        }
-    };
     arrivals
         .into_iter()
         .map(|(arrival_s, image)| {
-            let upload_mbps = draw_upload(rng);
-            let lifetime_s = if workload.lifetime_max_s > workload.lifetime_min_s {
-                rng.random_range(workload.lifetime_min_s..=workload.lifetime_max_s)
-            } else {
-                workload.lifetime_min_s
-            };
+            let (upload_mbps, lifetime_s) = host.draw(rng);
             VmRequest {
                 arrival_s,
                 image,
@@ -190,6 +260,86 @@ fn draw_requests<R: Rng>(
             }
         })
         .collect()
+}
+
+/// Poisson requests drawn one at a time (`workload.stream`), equal to the
+/// ones [`Workload::generate`] would keep: the arrivals' stream starts where
+/// the workload's does, and the per-VM draws' where they would start after
+/// every arrival is drawn (found by drawing the arrivals once, without
+/// keeping them, when the workload is made).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestStream {
+    count: usize,
+    last_arrival_s: f64,
+    gap: Exp<f64>,
+    window_s: f64,
+    cdf: Vec<f64>,
+    host: HostDraws,
+    arrival_rng: Xoshiro256PlusPlus,
+    host_rng: Xoshiro256PlusPlus,
+    t: f64,
+    drawn: usize,
+}
+
+impl RequestStream {
+    /// The stream of `workload`'s Poisson requests; leaves `rng` where
+    /// drawing them all would.
+    fn new(
+        workload: &WorkloadConfig,
+        cdf: Vec<f64>,
+        host: HostDraws,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> RequestStream {
+        let gap = Exp::new(workload.rate_per_s).expect("rate validated > 0");
+        let arrival_rng = rng.clone();
+        let (mut t, mut count) = (0.0, 0);
+        let mut last_arrival_s = 0.0;
+        while let Some((arrival_s, _)) = next_poisson(&gap, workload.window_s, &cdf, &mut t, rng) {
+            last_arrival_s = arrival_s;
+            count += 1;
+        }
+        let host_rng = rng.clone();
+        for _ in 0..count {
+            host.draw(rng);
+        }
+        RequestStream {
+            count,
+            last_arrival_s,
+            gap,
+            window_s: workload.window_s,
+            cdf,
+            host,
+            arrival_rng,
+            host_rng,
+            t: 0.0,
+            drawn: 0,
+        }
+    }
+}
+
+impl Iterator for RequestStream {
+    type Item = VmRequest;
+
+    fn next(&mut self) -> Option<VmRequest> {
+        if self.drawn == self.count {
+            return None;
+        }
+        let (arrival_s, image) = next_poisson(
+            &self.gap,
+            self.window_s,
+            &self.cdf,
+            &mut self.t,
+            &mut self.arrival_rng,
+        )?;
+        let (upload_mbps, lifetime_s) = self.host.draw(&mut self.host_rng);
+        self.drawn += 1;
+        Some(VmRequest {
+            arrival_s,
+            image,
+            upload_mbps,
+            lifetime_s,
+        })
+    }
 }
 
 /// Read a trace: CSV with header `time_s,image`; `image` is a 1-based index
@@ -354,5 +504,35 @@ mod tests {
         assert_eq!(pick(&cdf, 0.0), 0);
         assert_eq!(pick(&cdf, 0.6), 1);
         assert_eq!(pick(&cdf, 0.99), 2);
+    }
+
+    #[test]
+    fn a_stream_draws_the_same_requests_and_leaves_the_rng_alike() {
+        use crate::input::config::ContentConfig;
+        use rand::SeedableRng;
+        let content_rng = &mut Xoshiro256PlusPlus::seed_from_u64(1);
+        let content = Content::generate(&ContentConfig::default(), content_rng).unwrap();
+        let peers = PeersConfig {
+            upload_spread: 0.5,
+            ..PeersConfig::default()
+        };
+        for seed in 0..4 {
+            let mut config = WorkloadConfig {
+                rate_per_s: 5.0,
+                window_s: 40.0,
+                ..WorkloadConfig::default()
+            };
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let whole = Workload::generate(&config, &peers, &content, &mut rng).unwrap();
+            config.stream = true;
+            let mut stream_rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let streamed = Workload::generate(&config, &peers, &content, &mut stream_rng).unwrap();
+            assert!(streamed.requests.is_empty());
+            assert_eq!(streamed.request_count(), whole.requests.len());
+            assert_eq!(streamed.last_arrival_s(), whole.last_arrival_s());
+            let drawn: Vec<VmRequest> = streamed.iter_requests().collect();
+            assert_eq!(drawn, whole.requests);
+            assert_eq!(stream_rng, rng);
+        }
     }
 }

@@ -167,10 +167,40 @@ impl Config {
         self.peers.validate(&check)?;
         self.server.validate(&self.workload, &check)?;
         crate::input::topology::validate(self, file)?;
+        self.validate_stream(&check)?;
         self.limits.validate(&check)?;
         self.subgradient.validate(&check)?;
         self.sweep.validate(self, &check)?;
         self.check_cost(&RunSize::from_config(self), file)
+    }
+}
+
+impl Config {
+    /// `workload.stream` reuses a departed peer's slot for the next arrival;
+    /// the max-min network of racks and download caps keeps per-host state
+    /// of its own that is not reused yet, so the two do not combine.
+    fn validate_stream(&self, check: &Checks) -> Result<(), ConfigError> {
+        if !self.workload.stream {
+            return Ok(());
+        }
+        let conflict = if self.topology.is_some() {
+            Some("a [topology] table")
+        } else if self.peers.download_cap_mbps.is_some() {
+            Some("peers.download_cap_mbps")
+        } else {
+            None
+        };
+        match conflict {
+            Some(what) => Err(check.err(
+                "workload.stream",
+                format!(
+                    "cannot be combined with {what} (the max-min network keeps every host's \
+                     links for the whole run); allowed: stream = false, or no racks and no \
+                     download cap"
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 }
 

@@ -59,6 +59,12 @@ pub struct WorkloadConfig {
     /// Peers per image that hold the image at time 0 and never leave (a
     /// registry's preheat).
     pub initial_seeders: usize,
+    /// Stream a long `poisson` run: draw each arrival as the run reaches
+    /// it, reuse a departed peer's memory for the next arrival, and write
+    /// `vms.csv` rows as VMs complete, so memory follows the peers present
+    /// at once rather than all requests (docs/model.md section 2). The
+    /// requests, and so the results, are the same as without it.
+    pub stream: bool,
 }
 
 impl Default for WorkloadConfig {
@@ -76,6 +82,7 @@ impl Default for WorkloadConfig {
             lifetime_min_s: 50.0,
             lifetime_max_s: 100.0,
             initial_seeders: 0,
+            stream: false,
         }
     }
 }
@@ -117,6 +124,14 @@ impl WorkloadConfig {
                     ),
                 ));
             }
+        }
+        if self.stream && self.arrivals != ArrivalKind::Poisson {
+            return Err(check.err(
+                "workload.stream",
+                "is allowed only with workload.arrivals = \"poisson\" (a burst is sorted and a \
+                 trace is read whole before the run)"
+                    .into(),
+            ));
         }
         check.non_negative("workload.zipf_exponent", self.zipf_exponent)?;
         check.non_negative("workload.lifetime_min_s", self.lifetime_min_s)?;
