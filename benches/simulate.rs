@@ -57,7 +57,7 @@ fn whole_runs<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTi
 /// block transfers (from one run first) as the throughput.
 fn bench_run(group: &mut BenchmarkGroup<WallTime>, scenario: &Scenario, policy: &PolicyDef) {
     let transfers = scenario
-        .run_policy(policy, &mut || {})
+        .run_policy(policy, &mut |_| {})
         .expect("runs")
         .output
         .counters
@@ -67,7 +67,7 @@ fn bench_run(group: &mut BenchmarkGroup<WallTime>, scenario: &Scenario, policy: 
         b.iter(|| {
             black_box(
                 scenario
-                    .run_policy(policy, &mut || {})
+                    .run_policy(policy, &mut |_| {})
                     .expect("runs")
                     .summary
                     .mean_vm_s,

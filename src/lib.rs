@@ -45,7 +45,7 @@
 //! )?;
 //! let scenario = Scenario::build(&config)?;
 //! for policy in config.resolved_policies() {
-//!     let run = scenario.run_policy(&policy, &mut || {})?;
+//!     let run = scenario.run_policy(&policy, &mut |_| {})?;
 //!     assert_eq!(run.output.vms.len(), 10);
 //!     println!("{}: mean download {:.2} s", policy.name, run.summary.mean_vm_s);
 //! }

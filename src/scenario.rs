@@ -12,7 +12,7 @@ use crate::input::content::{Content, ContentReport};
 use crate::input::seed::stream_seed;
 use crate::input::workload::Workload;
 use crate::progress::Progress;
-use crate::sim::metrics::{ImageStats, Summary, image_stats, summarize};
+use crate::sim::metrics::{ImageStats, Summary, VmRecord, image_stats, summarize};
 use crate::sim::{RunError, RunOutput, RunSetup, simulate};
 
 use rand::SeedableRng;
@@ -53,9 +53,9 @@ impl Scenario {
         // `Config::validate` bounds the generated arrivals' span; a trace's
         // is known only now.
         if config.workload.arrivals == ArrivalKind::Trace
-            && let (Some(trace), Some(last)) = (&config.workload.trace, workload.requests.last())
+            && let (Some(trace), Some(last_s)) = (&config.workload.trace, workload.last_arrival_s())
         {
-            let ticks = last.arrival_s / config.server.tick_s;
+            let ticks = last_s / config.server.tick_s;
             if ticks > MAX_ARRIVAL_TICKS {
                 return Err(ConfigError {
                     file: trace.clone(),
@@ -64,7 +64,7 @@ impl Scenario {
                         "the last request, at {} s, comes {ticks:.3e} ticks of server.tick_s = {} s \
                          after the start; allowed: at most {MAX_ARRIVAL_TICKS:.0e} ticks (the server \
                          re-allocates every tick)",
-                        last.arrival_s, config.server.tick_s
+                        last_s, config.server.tick_s
                     ),
                 });
             }
@@ -105,11 +105,12 @@ impl Scenario {
         self.content.report()
     }
 
-    /// Run one policy on this scenario; `on_vm_done` is called as each VM completes.
+    /// Run one policy on this scenario; `on_vm_done` sees each VM's record
+    /// as it completes.
     pub fn run_policy(
         &self,
         policy: &PolicyDef,
-        on_vm_done: &mut dyn FnMut(),
+        on_vm_done: &mut dyn FnMut(&VmRecord),
     ) -> Result<PolicyRun, RunError> {
         let output = simulate(
             RunSetup {
@@ -125,9 +126,9 @@ impl Scenario {
             },
             on_vm_done,
         )?;
-        let per_image = image_stats(&output.vms, self.content.images.len());
+        let per_image = image_stats(&output.downloads, self.content.images.len());
         let summary = summarize(
-            &output.vms,
+            &output.downloads,
             &per_image,
             &output.counters,
             self.config.server.u_s_mbps,
@@ -143,12 +144,25 @@ impl Scenario {
     /// Run every policy of the config, in order: each policy starts a stage
     /// of `progress`, and each completed VM advances it by one.
     pub fn run_all(&self, progress: &dyn Progress) -> Result<Vec<PolicyRun>, RunError> {
+        self.run_all_streaming(progress, &mut |_, _| {})
+    }
+
+    /// [`Scenario::run_all`], also handing each completed VM's record, with
+    /// its policy, to `on_vm_done` (how `workload.stream` writes them).
+    pub fn run_all_streaming(
+        &self,
+        progress: &dyn Progress,
+        on_vm_done: &mut dyn FnMut(&PolicyDef, &VmRecord),
+    ) -> Result<Vec<PolicyRun>, RunError> {
         self.config
             .resolved_policies()
             .iter()
             .map(|p| {
                 progress.stage(&p.name);
-                self.run_policy(p, &mut || progress.advance(1))
+                self.run_policy(p, &mut |vm| {
+                    progress.advance(1);
+                    on_vm_done(p, vm);
+                })
             })
             .collect()
     }
@@ -176,8 +190,8 @@ fn drawn_size(content: &Content, workload: &Workload) -> RunSize {
         image_chunks: image_chunks as f64,
         image_blocks,
         image_mb,
-        requests: workload.requests.len() as f64,
-        span_s: workload.requests.last().map_or(0.0, |r| r.arrival_s),
+        requests: workload.request_count() as f64,
+        span_s: workload.last_arrival_s().unwrap_or(0.0),
     }
 }
 

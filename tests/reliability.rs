@@ -209,7 +209,7 @@ fn an_injected_invariant_violation_is_an_error() {
         seed: config.seed,
         limits: &config.limits,
     };
-    let out = simulate(setup, &mut || {}).expect("a correct run passes its checks");
+    let out = simulate(setup, &mut |_| {}).expect("a correct run passes its checks");
     let requests = scenario.workload.requests.len();
     assert!(check_invariants(&out, requests, &config.peers, &config.server).is_ok());
 

@@ -72,7 +72,7 @@ fn server_splits_equally_among_isolated_swarms() {
         })
         .collect();
     let run = scenario
-        .run_policy(&config.resolved_policies()[0], &mut || {})
+        .run_policy(&config.resolved_policies()[0], &mut |_| {})
         .unwrap();
     // While both groups have demand each gets 50 Mb/s; the smaller group
     // finishes first, at n_small * F / 50.

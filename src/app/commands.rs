@@ -82,7 +82,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         .unwrap_or_else(|| default_out(&opts.config, ""));
     check_dir(&out)?;
     let policies = config.resolved_policies();
-    let total = (scenario.workload.requests.len() * policies.len()) as u64;
+    let total = (scenario.workload.request_count() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
     let runs = scenario.run_all(&progress)?;
     progress.finish_and_clear();
@@ -97,7 +97,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
             r.pairwise_common_mean,
             r.pairwise_common_min,
             r.pairwise_common_max,
-            scenario.workload.requests.len(),
+            scenario.workload.request_count(),
             config.seed
         );
         print!("{}", summary_table(&runs, &scenario));

@@ -377,7 +377,7 @@ fn manifest(out: &mut Vec<u8>, scenario: &Scenario) -> io::Result<()> {
             all_image_intersection: r.all_image_intersection,
         },
         workload: WorkloadSection {
-            requests: scenario.workload.requests.len(),
+            requests: scenario.workload.request_count(),
             warmup_s: scenario.workload.warmup_s,
             popularity: scenario.workload.popularity.clone(),
         },

@@ -314,7 +314,7 @@ fn measure(
     row.peak_rss_reset = reset_peak_rss();
     row.load_1m = load_average().map(|l| l[0]);
     let started = Instant::now();
-    let result = scenario.run_policy(policy, &mut || {});
+    let result = scenario.run_policy(policy, &mut |_| {});
     let outer_s = started.elapsed().as_secs_f64();
     row.peak_rss_mb = peak_rss_mb();
     match result {
@@ -668,7 +668,7 @@ mod tests {
         let runs: Vec<_> = config
             .resolved_policies()
             .iter()
-            .map(|p| scenario.run_policy(p, &mut || {}).unwrap().output)
+            .map(|p| scenario.run_policy(p, &mut |_| {}).unwrap().output)
             .collect();
         assert_eq!(runs.len(), 5);
         for run in &runs[1..] {

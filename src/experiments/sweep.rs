@@ -348,7 +348,7 @@ impl Sweep {
             .resolved_policies()
             .iter()
             .map(|policy| {
-                let run = scenario.run_policy(policy, &mut || {})?;
+                let run = scenario.run_policy(policy, &mut |_| {})?;
                 Ok(PolicyResult {
                     policy: policy.name.clone(),
                     mean_vm_s: run.summary.mean_vm_s,

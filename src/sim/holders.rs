@@ -10,7 +10,7 @@
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use super::state::{Peer, PeerId, PeerState};
+use super::state::{Peer, PeerId, PeerRef, PeerState};
 
 /// Extra holders a sampled choice probes, per sample, when every sampled
 /// holder is busy: a cheap second look before the leecher waits to be
@@ -45,6 +45,8 @@ pub(super) struct Choice<'a> {
     /// Uploads each peer can start now (0 when gone, full or without
     /// upload): one small array, so sampling touches little memory.
     pub(super) free_slots: &'a [u32],
+    /// Per slot: the generation of its present peer (see `PeerRef`).
+    pub(super) generation: &'a [u32],
     /// The leecher asking (never its own source).
     pub(super) asker: PeerId,
     /// `upload_slots`.
@@ -60,9 +62,12 @@ impl Choice<'_> {
         (h != self.asker && free > 0).then(|| self.slots - free)
     }
 
-    /// Whether `h` left (its entry is then dropped from the list).
-    fn gone(&self, h: PeerId) -> bool {
-        self.free_slots[h as usize] == 0 && self.peers[h as usize].state == PeerState::Gone
+    /// Whether `h` left (its entry is then dropped from the list): its
+    /// slot is empty or another peer's now.
+    fn gone(&self, h: PeerRef) -> bool {
+        let i = h.id as usize;
+        self.generation[i] != h.generation
+            || (self.free_slots[i] == 0 && self.peers[i].state == PeerState::Gone)
     }
 
     /// The least-loaded holder with a free slot, random tie-break. Lists of
@@ -72,7 +77,7 @@ impl Choice<'_> {
     /// `PROBE_PER_SAMPLE x samples` holders from a random position.
     pub(super) fn least_loaded(
         &self,
-        list: &mut Vec<PeerId>,
+        list: &mut Vec<PeerRef>,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Found {
         if list.len() <= self.samples {
@@ -89,6 +94,7 @@ impl Choice<'_> {
                 list.swap_remove(i);
                 continue;
             }
+            let h = h.id;
             // Draws come in random order, so the first least-loaded one
             // drawn is uniform among the tied holders drawn; an idle one
             // cannot be beaten.
@@ -109,7 +115,7 @@ impl Choice<'_> {
 
     /// Every holder in `list`, least loaded first among those with a free
     /// slot; ties broken uniformly (reservoir sampling over the tied ones).
-    fn exact(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+    fn exact(&self, list: &mut Vec<PeerRef>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
         let mut best: Option<(usize, PeerId)> = None;
         let mut ties = 0u32;
         let mut i = 0;
@@ -119,6 +125,7 @@ impl Choice<'_> {
                 list.swap_remove(i);
                 continue;
             }
+            let h = h.id;
             i += 1;
             let Some(load) = self.load(h) else {
                 continue;
@@ -142,7 +149,7 @@ impl Choice<'_> {
 
     /// The least-loaded free holder among a window of the list from a
     /// random position.
-    fn probe(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+    fn probe(&self, list: &mut Vec<PeerRef>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
         let mut best: Option<(usize, PeerId)> = None;
         let window = (PROBE_PER_SAMPLE * self.samples).min(list.len());
         self.walk(list, rng, Some(window), |h, load| {
@@ -156,7 +163,11 @@ impl Choice<'_> {
 
     /// The first holder with a free slot from a random position (the early
     /// rule, `source_choice = "first-free"`).
-    pub(super) fn first_free(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Found {
+    pub(super) fn first_free(
+        &self,
+        list: &mut Vec<PeerRef>,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Found {
         let mut found = Found::NoneFree;
         self.walk(list, rng, None, |h, _| {
             found = Found::Holder(h);
@@ -171,7 +182,7 @@ impl Choice<'_> {
     /// load and returns whether to stop.
     fn walk(
         &self,
-        list: &mut Vec<PeerId>,
+        list: &mut Vec<PeerRef>,
         rng: &mut Xoshiro256PlusPlus,
         limit: Option<usize>,
         mut visit: impl FnMut(PeerId, usize) -> bool,
@@ -190,6 +201,7 @@ impl Choice<'_> {
                 list.swap_remove(i);
                 continue;
             }
+            let h = h.id;
             if let Some(load) = self.load(h)
                 && visit(h, load)
             {

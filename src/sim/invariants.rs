@@ -19,8 +19,16 @@ pub fn check_invariants(
     server: &ServerConfig,
 ) -> Result<(), String> {
     let c = &out.counters;
-    if out.vms.len() != requests {
-        return Err(format!("{} of {requests} VMs completed", out.vms.len()));
+    let recorded = if out.vms_streamed {
+        out.completed
+    } else {
+        out.vms.len()
+    };
+    if out.completed != requests || recorded != requests {
+        return Err(format!(
+            "{} of {requests} VMs completed ({recorded} recorded)",
+            out.completed
+        ));
     }
     if c.duplicate_deliveries > 0 {
         return Err(format!(

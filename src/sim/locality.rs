@@ -19,7 +19,7 @@ use crate::input::config::SourceChoice;
 use crate::input::topology::Locality;
 
 use super::holders::{Choice, Found};
-use super::state::PeerId;
+use super::state::{PeerId, PeerRef};
 use super::world::Sim;
 
 /// Holders by rack: per (key, rack) a holder list, and per rack how many
@@ -28,7 +28,7 @@ use super::world::Sim;
 pub(super) struct RackHolders {
     /// Holders per key and rack (`key * racks + rack`); departed peers are
     /// dropped lazily, as in the global lists.
-    lists: Vec<Vec<PeerId>>,
+    lists: Vec<Vec<PeerRef>>,
     /// Present holders per rack and key (`rack * keys + key`).
     count: Vec<u32>,
     /// Per rack, the keys some present host of it holds (`words` words each).
@@ -55,11 +55,12 @@ impl Sim<'_> {
     /// Peer `p` now holds `key`: list it among the key's holders (and its
     /// rack's, under rack locality).
     pub(super) fn add_holder(&mut self, key: u32, p: PeerId) {
-        self.holders[key as usize].push(p);
+        let entry = self.peer_ref(p);
+        self.holders[key as usize].push(entry);
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;
             let by = &mut self.by_rack;
-            by.lists[key as usize * self.racks.count as usize + rack].push(p);
+            by.lists[key as usize * self.racks.count as usize + rack].push(entry);
             let count = &mut by.count[rack * self.holders.len() + key as usize];
             *count += 1;
             if *count == 1 {
@@ -114,11 +115,12 @@ impl Sim<'_> {
         let choice = Choice {
             peers: &self.peers,
             free_slots: &self.free_slots,
+            generation: &self.generation,
             asker,
             slots: peers.upload_slots as usize,
             samples: peers.source_samples as usize,
         };
-        let pick = |list: &mut Vec<PeerId>, rng: &mut _| match peers.source_choice {
+        let pick = |list: &mut Vec<PeerRef>, rng: &mut _| match peers.source_choice {
             SourceChoice::LeastLoaded => choice.least_loaded(list, rng),
             SourceChoice::FirstFree => choice.first_free(list, rng),
         };

@@ -52,7 +52,7 @@ use crate::policy::SubgradientParams;
 
 pub use error::RunError;
 pub use invariants::check_invariants;
-use metrics::{RunCounters, TickRecord, VmRecord};
+use metrics::{Download, RunCounters, TickRecord, VmRecord};
 use world::Sim;
 
 /// Everything one simulation run needs.
@@ -81,8 +81,15 @@ pub struct RunSetup<'a> {
 /// What a run produced.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
-    /// One record per VM request, in request order.
+    /// One record per VM request, in request order; empty when the records
+    /// were streamed out as VMs completed (`workload.stream`).
     pub vms: Vec<VmRecord>,
+    /// Whether `vms` was streamed out instead of kept.
+    pub vms_streamed: bool,
+    /// VMs that completed.
+    pub completed: usize,
+    /// The counted VMs' downloads, in completion order.
+    pub downloads: Vec<Download>,
     /// Per tick and group.
     pub ticks: Vec<TickRecord>,
     /// Totals and counters.
@@ -95,11 +102,15 @@ pub struct RunOutput {
     pub peer_mb_by_chunk: Vec<f64>,
 }
 
-/// Run one policy on one workload.
+/// Run one policy on one workload; `on_vm_done` sees each VM's record as
+/// it completes (the only place a streamed record goes).
 ///
 /// The run is checked at its end ([`check_invariants`]); a violation, or a
 /// guard of `[limits]`, is an error carrying the policy and the seed.
-pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> Result<RunOutput, RunError> {
+pub fn simulate(
+    setup: RunSetup,
+    on_vm_done: &mut dyn FnMut(&VmRecord),
+) -> Result<RunOutput, RunError> {
     let started = Instant::now();
     let mut sim = Sim::new(setup);
     if let Err(message) = sim.run(on_vm_done) {
@@ -113,7 +124,7 @@ pub fn simulate(setup: RunSetup, on_vm_done: &mut dyn FnMut()) -> Result<RunOutp
     out.counters.wall_s = started.elapsed().as_secs_f64();
     check_invariants(
         &out,
-        setup.workload.requests.len(),
+        setup.workload.request_count(),
         setup.peers,
         setup.server,
     )

@@ -3,7 +3,7 @@
 
 use crate::input::config::Grouping;
 
-use super::metrics::VmRecord;
+use super::metrics::{Download, VmRecord};
 use super::space::keys;
 use super::state::{Event, Peer, PeerId, PeerState};
 use super::transfer::FairShare;
@@ -13,26 +13,31 @@ const NOT_MEMBER: u32 = u32::MAX;
 use super::world::Sim;
 
 impl Sim<'_> {
+    /// A peer joins: in a new slot, or under `workload.stream` in a departed
+    /// peer's (whose slot generation then moves on, see `PeerRef`).
     pub(super) fn add_peer(
         &mut self,
         image: usize,
         upload_mbps: f64,
         vm: Option<usize>,
         lifetime_s: f64,
+        counted: bool,
     ) -> PeerId {
-        let id = self.peers.len() as PeerId;
+        let reused = self.free_peers.pop();
+        let id = reused.unwrap_or(self.peers.len() as PeerId);
         let words = self.space.words;
-        let can_upload = upload_mbps > 0.0;
         if let Some(fab) = &mut self.fabric {
+            // `workload.stream`, the only reuse, runs without the network.
+            debug_assert!(reused.is_none());
             fab.add_host(upload_mbps);
         }
-        self.waiting.add_peer(words, self.racks.rack(id));
-        self.free_slots.push(if can_upload {
+        self.waiting.add_peer(id, words, self.racks.rack(id));
+        let slots = if upload_mbps > 0.0 {
             self.setup.peers.upload_slots
         } else {
             0
-        });
-        self.peers.push(Peer {
+        };
+        let peer = Peer {
             image: image as u32,
             upload_mbps,
             state: PeerState::Leecher,
@@ -50,15 +55,27 @@ impl Sim<'_> {
             server_flows: Vec::new(),
             vm,
             lifetime_s,
+            arrival_s: self.now(),
             joined_s: self.now(),
             completed_s: f64::NAN,
             sent_as_leecher_mb: 0.0,
-            counted: vm.is_some_and(|i| {
-                self.setup.workload.requests[i].arrival_s >= self.setup.workload.warmup_s
-            }),
+            counted,
             from_server_mb: 0.0,
             from_peers_mb: 0.0,
-        });
+        };
+        match reused {
+            Some(slot) => {
+                let i = slot as usize;
+                self.peers[i] = peer;
+                self.free_slots[i] = slots;
+                self.generation[i] = self.generation[i].wrapping_add(1);
+            }
+            None => {
+                self.peers.push(peer);
+                self.free_slots.push(slots);
+                self.generation.push(0);
+            }
+        }
         id
     }
 
@@ -95,9 +112,19 @@ impl Sim<'_> {
         }
     }
 
+    /// Request `i` arrives (a streamed one is the one scheduled last; the
+    /// next is drawn and scheduled now).
     pub(super) fn on_arrival(&mut self, i: usize) {
-        let r = self.setup.workload.requests[i];
-        let p = self.add_peer(r.image, r.upload_mbps, Some(i), r.lifetime_s);
+        let r = match self.next_request.take() {
+            Some(r) => {
+                self.schedule_next_arrival();
+                r
+            }
+            None => self.setup.workload.requests[i],
+        };
+        let counted = r.arrival_s >= self.setup.workload.warmup_s;
+        let p = self.add_peer(r.image, r.upload_mbps, Some(i), r.lifetime_s, counted);
+        self.peers[p as usize].arrival_s = r.arrival_s;
         for g in self.groups_of_image(r.image) {
             let chunk_mb = match self.setup.policy.groups {
                 Grouping::Image => self.image_mb(r.image),
@@ -144,6 +171,9 @@ impl Sim<'_> {
         let peer = &mut self.peers[p as usize];
         peer.have = Vec::new();
         peer.pending = Vec::new();
+        if self.streamed() {
+            self.free_peers.push(p);
+        }
         for flow in cut {
             let r = flow.receiver;
             let g = self.group_of_key(self.peers[r as usize].image, flow.key);
@@ -187,11 +217,16 @@ impl Sim<'_> {
             self.counters.leecher_capacity_mb += peer.upload_mbps * (now - peer.joined_s);
         }
         if let Some(vm) = peer.vm {
-            let r = self.setup.workload.requests[vm];
-            self.vms[vm] = Some(VmRecord {
+            if peer.counted {
+                self.downloads.push(Download {
+                    image: image as u32,
+                    download_s: now - peer.arrival_s,
+                });
+            }
+            self.done.push(VmRecord {
                 vm,
                 image,
-                arrival_s: r.arrival_s,
+                arrival_s: peer.arrival_s,
                 completion_s: now,
                 from_server_mb: peer.from_server_mb,
                 from_peers_mb: peer.from_peers_mb,

@@ -5,8 +5,22 @@ use super::engine::EventId;
 use super::space::Space;
 use super::transfer::{FairShare, FlowId};
 
-/// Index of a peer (a VM's host, or a preheated seeder).
+/// Index of a peer (a VM's host, or a preheated seeder): its slot in the
+/// per-peer arrays. Under `workload.stream` a departed peer's slot is taken
+/// by a later arrival, so a list that outlives a peer remembers it as a
+/// [`PeerRef`].
 pub(super) type PeerId = u32;
+
+/// A peer as a holder list or a waiting queue remembers it: its slot and
+/// the slot's generation when it was listed. The entry is the same peer
+/// only while the slot's generation is unchanged (it changes when a new
+/// peer takes the slot), so lazily dropped entries never name the wrong
+/// peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PeerRef {
+    pub(super) id: PeerId,
+    pub(super) generation: u32,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PeerState {
@@ -38,6 +52,8 @@ pub(super) struct Peer {
     /// Request index, `None` for a preheated seeder.
     pub(super) vm: Option<usize>,
     pub(super) lifetime_s: f64,
+    /// When its request arrived (s): the time it joined, for a VM.
+    pub(super) arrival_s: f64,
     pub(super) joined_s: f64,
     pub(super) completed_s: f64,
     /// Mb uploaded while a leecher.

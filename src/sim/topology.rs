@@ -49,17 +49,21 @@ impl Racks {
         }
     }
 
-    /// One rack holding every host (a download cap without `[topology]`).
-    pub(super) fn single(hosts: usize) -> Racks {
+    /// One rack holding every host (no `[topology]`), however many join.
+    pub(super) fn single() -> Racks {
         Racks {
             count: 1,
-            rack_of: vec![0; hosts],
+            rack_of: Vec::new(),
         }
     }
 
     /// The rack of host (peer) `p`.
     pub(super) fn rack(&self, p: u32) -> u32 {
-        self.rack_of[p as usize]
+        if self.count == 1 {
+            0
+        } else {
+            self.rack_of[p as usize]
+        }
     }
 
     /// Whether a transfer from `a` to `b` leaves a rack.

@@ -6,15 +6,16 @@ use rand::rngs::Xoshiro256PlusPlus;
 use crate::input::config::{Grouping, PieceSelection};
 use crate::input::seed::stream_seed;
 use crate::input::topology::Locality;
+use crate::input::workload::VmRequest;
 use crate::policy::{AllocationRule, build_rule};
 
 use super::engine::{Engine, EventId};
 use super::fabric::Fabric;
 use super::locality::RackHolders;
-use super::metrics::{RunCounters, TickRecord, VmRecord};
+use super::metrics::{Download, RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
 use super::space::Space;
-use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
+use super::state::{Event, Flow, Group, Peer, PeerId, PeerRef, PeerState};
 use super::topology::Racks;
 use super::transfer::{FairShare, FlowId};
 use super::waiting::Waiting;
@@ -42,6 +43,16 @@ pub(super) struct Sim<'a> {
     pub(super) source_rng: Xoshiro256PlusPlus,
     pub(super) rule: Box<dyn AllocationRule>,
     pub(super) peers: Vec<Peer>,
+    /// Per slot: how many peers have taken it before its present one (see
+    /// `PeerRef`); only `workload.stream` reuses slots.
+    pub(super) generation: Vec<u32>,
+    /// Slots of departed peers, for the next arrivals (`workload.stream`).
+    pub(super) free_peers: Vec<PeerId>,
+    /// The requests still to arrive, in order, and the next one, scheduled.
+    pub(super) requests: Box<dyn Iterator<Item = VmRequest> + 'a>,
+    pub(super) next_request: Option<VmRequest>,
+    /// Streamed requests scheduled so far.
+    pub(super) scheduled: usize,
     /// Per peer: uploads it can start now (see `holders::Choice`).
     pub(super) free_slots: Vec<u32>,
     pub(super) flows: Vec<Flow>,
@@ -49,13 +60,17 @@ pub(super) struct Sim<'a> {
     /// Present holders per key, bucketed by rarity level.
     pub(super) rarity: Rarity,
     /// Holders per key; departed peers are dropped lazily.
-    pub(super) holders: Vec<Vec<PeerId>>,
+    pub(super) holders: Vec<Vec<PeerRef>>,
     pub(super) groups: Vec<Group>,
     /// Leechers with a free download slot that found no source, by the
     /// blocks they wait for.
     pub(super) waiting: Waiting,
     pub(super) completed: usize,
+    /// Records of the VMs completed by the event being handled.
+    pub(super) done: Vec<VmRecord>,
+    /// Every VM's record, kept unless `workload.stream`.
     pub(super) vms: Vec<Option<VmRecord>>,
+    pub(super) downloads: Vec<Download>,
     pub(super) ticks: Vec<TickRecord>,
     pub(super) counters: RunCounters,
     pub(super) peer_mb_by_chunk: Vec<f64>,
@@ -100,10 +115,10 @@ impl<'a> Sim<'a> {
             })
             .collect();
         let rule = build_rule(setup.policy, setup.subgradient, setup.server.tick_s);
-        let hosts = setup.workload.requests.len() + setup.workload.initial_seeders.len();
+        let hosts = setup.workload.request_count() + setup.workload.initial_seeders.len();
         let racks = match setup.topology {
             Some(t) => Racks::place(t, hosts, setup.seed),
-            None => Racks::single(hosts),
+            None => Racks::single(),
         };
         let fabric = Fabric::build(setup.peers, setup.topology, &racks, n_groups);
         let n_keys = space.key_chunk.len();
@@ -118,6 +133,11 @@ impl<'a> Sim<'a> {
             source_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, SOURCE_STREAM)),
             rule,
             peers: Vec::new(),
+            generation: Vec::new(),
+            free_peers: Vec::new(),
+            requests: setup.workload.iter_requests(),
+            next_request: None,
+            scheduled: 0,
             free_slots: Vec::new(),
             flows: Vec::new(),
             free_flows: Vec::new(),
@@ -126,7 +146,9 @@ impl<'a> Sim<'a> {
             groups,
             waiting: Waiting::new(n_keys, locality_racks),
             completed: 0,
+            done: Vec::new(),
             vms: vec![None; setup.workload.requests.len()],
+            downloads: Vec::new(),
             ticks: Vec::new(),
             counters: RunCounters::default(),
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
@@ -146,18 +168,53 @@ impl<'a> Sim<'a> {
         self.engine.now_s()
     }
 
-    /// Process events until every VM has completed; `Err` when a guard of
-    /// `[limits]` stops the run first.
-    pub(super) fn run(&mut self, on_vm_done: &mut dyn FnMut()) -> Result<(), String> {
-        for s in &self.setup.workload.initial_seeders {
-            let id = self.add_peer(s.image, s.upload_mbps, None, f64::INFINITY);
-            self.become_holder_of_all(id);
+    /// Whether requests are streamed (`workload.stream`): drawn as the run
+    /// reaches them, slots of departed peers reused, records not kept.
+    pub(super) fn streamed(&self) -> bool {
+        self.setup.workload.stream.is_some()
+    }
+
+    /// Peer `p` as a list remembers it.
+    pub(super) fn peer_ref(&self, p: PeerId) -> PeerRef {
+        PeerRef {
+            id: p,
+            generation: self.generation[p as usize],
+        }
+    }
+
+    /// Schedule the first arrival, or every arrival at once when the
+    /// requests are kept (so that their order among events at equal times
+    /// stays that of the requests).
+    fn schedule_arrivals(&mut self) {
+        if self.streamed() {
+            self.schedule_next_arrival();
+            return;
         }
         for (i, r) in self.setup.workload.requests.iter().enumerate() {
             self.engine.schedule(r.arrival_s, Event::Arrival(i));
         }
+    }
+
+    /// Draw the next streamed request and schedule its arrival.
+    pub(super) fn schedule_next_arrival(&mut self) {
+        self.next_request = self.requests.next();
+        if let Some(r) = self.next_request {
+            self.engine
+                .schedule(r.arrival_s, Event::Arrival(self.scheduled));
+            self.scheduled += 1;
+        }
+    }
+
+    /// Process events until every VM has completed; `Err` when a guard of
+    /// `[limits]` stops the run first.
+    pub(super) fn run(&mut self, on_vm_done: &mut dyn FnMut(&VmRecord)) -> Result<(), String> {
+        for s in &self.setup.workload.initial_seeders {
+            let id = self.add_peer(s.image, s.upload_mbps, None, f64::INFINITY, false);
+            self.become_holder_of_all(id);
+        }
+        self.schedule_arrivals();
         self.engine.schedule(0.0, Event::Tick);
-        let total = self.setup.workload.requests.len();
+        let total = self.setup.workload.request_count();
         while self.completed < total {
             let Some((_, event)) = self.engine.pop() else {
                 break;
@@ -172,8 +229,12 @@ impl<'a> Sim<'a> {
                 Event::Network => self.on_network(),
                 Event::Resolve => self.on_resolve(),
             }
-            for _ in before..self.completed {
-                on_vm_done();
+            debug_assert_eq!(self.done.len(), self.completed - before);
+            for record in self.done.drain(..) {
+                on_vm_done(&record);
+                if let Some(slot) = self.vms.get_mut(record.vm) {
+                    *slot = Some(record);
+                }
             }
             let limits = self.setup.limits;
             if limits
@@ -208,10 +269,18 @@ impl<'a> Sim<'a> {
         if let Some(fab) = &self.fabric {
             self.counters.max_link_utilisation = Some(fab.peak_utilisation());
         }
-        for p in 0..self.peers.len() {
-            if self.peers[p].state != PeerState::Gone {
-                self.account_peer_upload(p as PeerId, end);
-            }
+        // In the order peers joined (preheated seeders, then VMs by
+        // request), whichever slots they hold, so sums do not depend on
+        // slot reuse.
+        let mut present: Vec<PeerId> = (0..self.peers.len() as PeerId)
+            .filter(|&p| self.peers[p as usize].state != PeerState::Gone)
+            .collect();
+        present.sort_by_key(|&p| {
+            let vm = self.peers[p as usize].vm;
+            (vm.is_some(), vm.unwrap_or(p as usize))
+        });
+        for p in present {
+            self.account_peer_upload(p, end);
         }
         let group_labels = match self.setup.policy.groups {
             Grouping::Image => self
@@ -225,6 +294,9 @@ impl<'a> Sim<'a> {
         };
         RunOutput {
             vms: self.vms.into_iter().flatten().collect(),
+            vms_streamed: self.setup.workload.stream.is_some(),
+            completed: self.completed,
+            downloads: self.downloads,
             ticks: self.ticks,
             counters: self.counters,
             group_labels,

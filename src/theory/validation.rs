@@ -192,7 +192,7 @@ fn runs(
             let mut c = config.clone();
             c.seed = replication_seed(settings.seed, r);
             let scenario = Scenario::build(&c)?;
-            let run = scenario.run_policy(policy, &mut || {})?;
+            let run = scenario.run_policy(policy, &mut |_| {})?;
             Ok((scenario, run))
         })
         .collect()

@@ -39,7 +39,7 @@ pub fn run_all(config: &Config) -> (Scenario, Vec<PolicyRun>) {
     let runs = config
         .resolved_policies()
         .iter()
-        .map(|p| scenario.run_policy(p, &mut || {}).expect("run succeeds"))
+        .map(|p| scenario.run_policy(p, &mut |_| {}).expect("run succeeds"))
         .collect();
     (scenario, runs)
 }
