@@ -64,10 +64,58 @@ pub fn check_dir(dir: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// A file written bit by bit under its temporary name, too big to hold in
+/// memory (a streamed `vms.csv`), renamed into place with the files of
+/// [`write_files_with`]; removed if dropped before.
+#[derive(Debug)]
+pub struct PartialFile {
+    tmp: PathBuf,
+    name: String,
+    renamed: bool,
+}
+
+impl PartialFile {
+    /// Create `dir` (if missing) and `name`'s temporary file in it, for writing.
+    pub fn create(dir: &Path, name: &str) -> Result<(PartialFile, fs::File), WriteError> {
+        fs::create_dir_all(dir).map_err(|e| WriteError::new(dir, e))?;
+        let tmp = dir.join(partial_name(name));
+        let file = fs::File::create(&tmp).map_err(|e| WriteError::new(&tmp, e))?;
+        let partial = PartialFile {
+            tmp,
+            name: name.to_string(),
+            renamed: false,
+        };
+        Ok((partial, file))
+    }
+
+    /// Its temporary path, for error messages.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// Write files into `dir` (created if missing) all or nothing: each goes to
 /// a hidden temporary name first, and only when all are written are they
 /// renamed into place. On failure the temporary files are removed.
 pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), WriteError> {
+    write_files_with(dir, files, Vec::new())
+}
+
+/// [`write_files`], with files already written under their temporary names
+/// renamed into place together with the others.
+pub fn write_files_with(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    mut written: Vec<PartialFile>,
+) -> Result<(), WriteError> {
     fs::create_dir_all(dir).map_err(|e| WriteError::new(dir, e))?;
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     for (name, bytes) in files {
@@ -83,6 +131,11 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), WriteE
     }
     for (tmp, dest) in &staged {
         fs::rename(tmp, dest).map_err(|e| WriteError::new(dest, e))?;
+    }
+    for partial in &mut written {
+        let dest = dir.join(&partial.name);
+        fs::rename(&partial.tmp, &dest).map_err(|e| WriteError::new(&dest, e))?;
+        partial.renamed = true;
     }
     Ok(())
 }
@@ -125,6 +178,24 @@ mod tests {
         names.sort();
         assert_eq!(names, ["x.csv", "y.csv", "z.toml"]);
         assert_eq!(fs::read(dir.join("y.csv")).unwrap(), b"2\n");
+    }
+
+    #[test]
+    fn a_partial_file_is_renamed_with_the_others_or_removed() {
+        use std::io::Write;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let (partial, mut file) = PartialFile::create(&dir, "big.csv").unwrap();
+        file.write_all(b"a\n").unwrap();
+        drop(file);
+        write_files_with(&dir, &[("x.csv".into(), b"1\n".to_vec())], vec![partial]).unwrap();
+        assert_eq!(fs::read(dir.join("big.csv")).unwrap(), b"a\n");
+        let (dropped, _) = PartialFile::create(&dir, "lost.csv").unwrap();
+        let tmp_path = dropped.path().to_path_buf();
+        assert!(tmp_path.exists());
+        drop(dropped);
+        assert!(!tmp_path.exists());
+        assert!(!dir.join("lost.csv").exists());
     }
 
     #[test]

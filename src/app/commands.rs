@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::app::output::{OutputError, summary_table, write_run};
+use crate::app::output::{OutputError, StreamedVms, summary_table, write_run, write_run_streamed};
 use crate::atomic_file::{check_dir, write_files};
 use crate::experiments::sweep_output::{sweep_files, sweep_table};
 use crate::input::config::{Config, ConfigError};
@@ -84,9 +84,18 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
     let policies = config.resolved_policies();
     let total = (scenario.workload.request_count() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
-    let runs = scenario.run_all(&progress)?;
-    progress.finish_and_clear();
-    write_run(&out, &scenario, &runs)?;
+    let runs = if scenario.workload.stream.is_some() {
+        let mut vms = StreamedVms::create(&out)?;
+        let runs = scenario.run_all_streaming(&progress, &mut |p, vm| vms.push(&p.name, vm))?;
+        progress.finish_and_clear();
+        write_run_streamed(&out, &scenario, &runs, vms)?;
+        runs
+    } else {
+        let runs = scenario.run_all(&progress)?;
+        progress.finish_and_clear();
+        write_run(&out, &scenario, &runs)?;
+        runs
+    };
     if !opts.quiet {
         let r = scenario.content_report();
         println!(

@@ -9,9 +9,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::atomic_file::{PartialFile, write_files_with};
 use crate::plot::{Chart, Series, render_svg};
 use crate::scenario::{PolicyRun, Scenario};
-use crate::sim::metrics::server_egress;
+use crate::sim::metrics::{VmRecord, server_egress};
 
 /// An output file that could not be written, naming the path.
 pub use crate::atomic_file::WriteError as OutputError;
@@ -150,27 +151,88 @@ pub const RUN_FILES: [&str; 5] = [
     "manifest.toml",
 ];
 
+/// `vms.csv` written row by row as VMs complete (`workload.stream`), under
+/// its temporary name until [`write_run_streamed`] renames it into place
+/// with the run's other files. Rows come policy by policy, in the order the
+/// VMs completed (a kept `vms.csv` is in request order).
+pub struct StreamedVms {
+    partial: PartialFile,
+    writer: csv::Writer<io::BufWriter<std::fs::File>>,
+    error: Option<io::Error>,
+}
+
+impl StreamedVms {
+    /// Start `dir/vms.csv` (`dir` created if missing).
+    pub fn create(dir: &Path) -> Result<StreamedVms, OutputError> {
+        let (partial, file) = PartialFile::create(dir, "vms.csv")?;
+        Ok(StreamedVms {
+            partial,
+            writer: csv::Writer::from_writer(io::BufWriter::with_capacity(1 << 20, file)),
+            error: None,
+        })
+    }
+
+    /// Append one VM's row; the first failure is kept for [`Self::finish`].
+    pub fn push(&mut self, policy: &str, vm: &VmRecord) {
+        if self.error.is_none()
+            && let Err(e) = self.writer.serialize(vm_row(policy, vm))
+        {
+            self.error = Some(csv_err(e));
+        }
+    }
+
+    /// Flush it; the error of the first failed row, if any.
+    fn finish(mut self) -> Result<PartialFile, OutputError> {
+        let flushed = self.writer.flush();
+        match self.error.take().map_or(flushed, Err) {
+            Ok(()) => Ok(self.partial),
+            Err(e) => Err(OutputError::new(self.partial.path(), e)),
+        }
+    }
+}
+
 /// Write `summary.csv`, `images.csv`, `vms.csv`, `ticks.csv` and
 /// `manifest.toml` for a scenario's runs into `dir` (created if missing).
 pub fn write_run(dir: &Path, scenario: &Scenario, runs: &[PolicyRun]) -> Result<(), OutputError> {
+    write_run_with(dir, scenario, runs, None)
+}
+
+/// [`write_run`] for streamed runs: `vms.csv` is the rows written as the
+/// VMs completed.
+pub fn write_run_streamed(
+    dir: &Path,
+    scenario: &Scenario,
+    runs: &[PolicyRun],
+    vms: StreamedVms,
+) -> Result<(), OutputError> {
+    write_run_with(dir, scenario, runs, Some(vms.finish()?))
+}
+
+fn write_run_with(
+    dir: &Path,
+    scenario: &Scenario,
+    runs: &[PolicyRun],
+    streamed_vms: Option<PartialFile>,
+) -> Result<(), OutputError> {
     let render = |name: &str, f: &dyn Fn(&mut Vec<u8>) -> io::Result<()>| {
         let mut buf = Vec::new();
         f(&mut buf).map_err(|e| OutputError::new(&dir.join(name), e))?;
         Ok::<_, OutputError>((name.to_string(), buf))
     };
-    let files = vec![
+    let mut files = vec![
         render("summary.csv", &|w| summary_csv(w, scenario, runs))?,
         render("images.csv", &|w| images_csv(w, scenario, runs))?,
-        render("vms.csv", &|w| vms_csv(w, runs))?,
         render("ticks.csv", &|w| ticks_csv(w, runs))?,
         render("manifest.toml", &|w| manifest(w, scenario))?,
     ];
-    let mut files = files;
+    if streamed_vms.is_none() {
+        files.insert(2, render("vms.csv", &|w| vms_csv(w, runs))?);
+    }
     if scenario.config.topology.is_some() {
         files.push(render("egress.csv", &|w| egress_csv(w, scenario, runs))?);
         files.push(render("egress.svg", &|w| egress_svg(w, scenario, runs))?);
     }
-    crate::atomic_file::write_files(dir, &files)
+    write_files_with(dir, &files, streamed_vms.into_iter().collect())
 }
 
 /// The server's egress per tick, per policy (docs/model.md section 9).
@@ -309,24 +371,27 @@ fn images_csv(out: &mut Vec<u8>, scenario: &Scenario, runs: &[PolicyRun]) -> io:
     flush(w)
 }
 
+fn vm_row<'a>(policy: &'a str, v: &VmRecord) -> VmRow<'a> {
+    VmRow {
+        policy,
+        vm: v.vm,
+        image: v.image + 1,
+        arrival_s: v.arrival_s,
+        completion_s: v.completion_s,
+        download_s: v.download_s(),
+        from_server_mb: v.from_server_mb,
+        from_peers_mb: v.from_peers_mb,
+        uploaded_as_leecher_mb: v.uploaded_as_leecher_mb,
+        upload_mbps: v.upload_mbps,
+        counted: v.counted,
+    }
+}
+
 fn vms_csv(out: &mut Vec<u8>, runs: &[PolicyRun]) -> io::Result<()> {
     let mut w = csv_writer(out);
     for run in runs {
         for v in &run.output.vms {
-            w.serialize(VmRow {
-                policy: &run.policy.name,
-                vm: v.vm,
-                image: v.image + 1,
-                arrival_s: v.arrival_s,
-                completion_s: v.completion_s,
-                download_s: v.download_s(),
-                from_server_mb: v.from_server_mb,
-                from_peers_mb: v.from_peers_mb,
-                uploaded_as_leecher_mb: v.uploaded_as_leecher_mb,
-                upload_mbps: v.upload_mbps,
-                counted: v.counted,
-            })
-            .map_err(csv_err)?;
+            w.serialize(vm_row(&run.policy.name, v)).map_err(csv_err)?;
         }
     }
     flush(w)
