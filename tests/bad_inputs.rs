@@ -206,6 +206,10 @@ fn cases() -> Vec<Case> {
         manifest("manifest-negative-blocks", "[[chunk]]\nid = \"x\"\nblocks = -2\n[[image]]\nname = \"a\"\nchunks = [\"x\"]\n", &["line 3", "`blocks = -2`", "expected u32"]),
         manifest("manifest-zero-block-mb", "[[chunk]]\nid = \"x\"\nblock_mb = 0.0\n[[image]]\nname = \"a\"\nchunks = [\"x\"]\n", &["field `chunk[0].block_mb`", "> 0", "got 0"]),
         manifest("manifest-negative-block-mb", "[[chunk]]\nid = \"x\"\nblock_mb = -2.0\n[[image]]\nname = \"a\"\nchunks = [\"x\"]\n", &["field `chunk[0].block_mb`", "> 0", "got -2"]),
+        // Streamed requests (workload.stream).
+        config("stream-burst", "[workload]\narrivals = \"burst\"\nstream = true\n", &["field `workload.stream`", "only with workload.arrivals = \"poisson\""]),
+        config("stream-topology", "[workload]\nstream = true\n[topology]\nhosts_per_rack = 10\n", &["field `workload.stream`", "[topology]", "allowed: stream = false"]),
+        config("stream-download-cap", "[workload]\nstream = true\n[peers]\ndownload_cap_mbps = 500.0\n", &["field `workload.stream`", "peers.download_cap_mbps"]),
         // The data center: [topology] and peers.locality.
         config("topology-zero-hosts", "[topology]\nhosts_per_rack = 0\n", &["field `topology.hosts_per_rack`", "at least 1"]),
         config("topology-negative-uplink", "[topology]\nuplink_mbps = -5.0\n", &["field `topology.uplink_mbps`", "> 0", "got -5"]),

@@ -111,6 +111,10 @@ pub struct RunCounters {
     pub endgame_switches: u64,
     /// Most uploads any peer had at once (never above `upload_slots`).
     pub max_uploads_per_peer: u32,
+    /// Peer slots the run allocated: every peer's without
+    /// `workload.stream`, the most present at once with it (a departed
+    /// peer's slot goes to the next arrival). Not part of the CSV outputs.
+    pub peer_slots: usize,
     /// Blocks a leecher received that it already held (must be 0).
     pub duplicate_deliveries: u64,
     /// Largest `sent / (u_j * time present)` over peers (must be <= 1).

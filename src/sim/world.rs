@@ -263,6 +263,7 @@ impl<'a> Sim<'a> {
     pub(super) fn finish(mut self) -> RunOutput {
         let end = self.now();
         self.counters.makespan_s = end;
+        self.counters.peer_slots = self.peers.len();
         for g in 0..self.groups.len() as u32 {
             self.counters.server_sent_mb += self.group_sent_mb(g, end);
         }

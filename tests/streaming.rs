@@ -1,0 +1,110 @@
+//! Streamed requests (`workload.stream`, issue 9): drawn as the run reaches
+//! them, a departed peer's slot taken by the next arrival, records handed
+//! out as VMs complete. The requests are the kept ones, and slot reuse must
+//! not change what happens, so a streamed run equals the kept run: the same
+//! statistics, ticks and per-VM records (in completion order), in fewer peer
+//! slots.
+
+mod common;
+
+use common::{SMALL, config, run_all};
+use vmswarm::scenario::Scenario;
+use vmswarm::sim::metrics::VmRecord;
+
+/// `SMALL` with seeders that stay 5-15 s in a 60 s window: most slots can
+/// be reused.
+fn streamed(text: &str) -> String {
+    text.replace("[workload]\n", "[workload]\nstream = true\n")
+}
+
+#[test]
+fn a_streamed_run_equals_the_kept_run_in_fewer_slots() {
+    for seed in [7, 8, 9] {
+        for rate in ["1.5", "4.0"] {
+            let text = SMALL
+                .replace("seed = 7", &format!("seed = {seed}"))
+                .replace("rate_per_s = 1.5", &format!("rate_per_s = {rate}"));
+            let (kept_scenario, kept) = run_all(&config(&text));
+            let streamed_config = config(&streamed(&text));
+            let scenario = Scenario::build(&streamed_config).unwrap();
+            assert!(scenario.workload.requests.is_empty());
+            let requests = kept_scenario.workload.requests.len();
+            assert_eq!(scenario.workload.request_count(), requests);
+            for (policy, k) in streamed_config.resolved_policies().iter().zip(&kept) {
+                let mut records: Vec<VmRecord> = Vec::new();
+                let s = scenario
+                    .run_policy(policy, &mut |vm| records.push(vm.clone()))
+                    .unwrap();
+                let what = format!("seed {seed}, rate {rate}, {}", policy.name);
+                assert!(s.output.vms.is_empty() && s.output.vms_streamed, "{what}");
+                assert_eq!(s.output.completed, requests, "{what}");
+                // Handed out in completion order; the same records as kept.
+                assert!(
+                    records
+                        .windows(2)
+                        .all(|w| w[0].completion_s <= w[1].completion_s)
+                );
+                records.sort_by_key(|v| v.vm);
+                assert_eq!(records, k.output.vms, "{what}");
+                assert_eq!(
+                    format!("{:?}", s.summary),
+                    format!("{:?}", k.summary),
+                    "{what}"
+                );
+                assert_eq!(format!("{:?}", s.per_image), format!("{:?}", k.per_image));
+                assert_eq!(s.output.ticks, k.output.ticks, "{what}");
+                let (sc, kc) = (&s.output.counters, &k.output.counters);
+                assert_eq!(sc.block_transfers, kc.block_transfers, "{what}");
+                assert_eq!(sc.peer_sent_mb, kc.peer_sent_mb, "{what}");
+                assert_eq!(sc.waste_mb, kc.waste_mb, "{what}");
+                // Every VM had a slot of its own when kept; streamed, the
+                // slots are the peers present at once.
+                assert_eq!(kc.peer_slots, requests, "{what}");
+                assert!(
+                    sc.peer_slots * 2 < requests,
+                    "{what}: {} slots for {requests} VMs",
+                    sc.peer_slots
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn streamed_runs_write_every_vm_row_and_the_same_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let out = dir.path().join(name);
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_vmswarm"))
+            .args(["run", path.to_str().unwrap(), "--quiet", "--out"])
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        out
+    };
+    let kept = write("kept", SMALL);
+    let streamed = write("streamed", &streamed(SMALL));
+    for file in ["summary.csv", "images.csv", "ticks.csv"] {
+        let a = std::fs::read(kept.join(file)).unwrap();
+        let b = std::fs::read(streamed.join(file)).unwrap();
+        assert!(a == b, "{file} differs");
+    }
+    let rows = |dir: &std::path::Path| {
+        let text = std::fs::read_to_string(dir.join("vms.csv")).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let (k, s) = (rows(&kept), rows(&streamed));
+    assert!(k.len() > 100);
+    assert_eq!(k, s);
+    let names: Vec<String> = std::fs::read_dir(&streamed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "left behind: {names:?}");
+}
