@@ -71,6 +71,43 @@ fn a_streamed_run_equals_the_kept_run_in_fewer_slots() {
 }
 
 #[test]
+fn purging_departed_holders_keeps_streamed_and_kept_runs_equal() {
+    // A threshold small enough that these runs purge many times.
+    let text = SMALL.replace("rate_per_s = 1.5", "rate_per_s = 4.0")
+        + "[limits]\npurge_stale_holders = 500\n";
+    let (_, kept) = run_all(&config(&text));
+    let (_, streamed_runs) = run_all(&config(&streamed(&text)));
+    let (_, unpurged) = run_all(&config(
+        SMALL
+            .replace("rate_per_s = 1.5", "rate_per_s = 4.0")
+            .as_str(),
+    ));
+    for ((k, s), u) in kept.iter().zip(&streamed_runs).zip(&unpurged) {
+        let name = &k.policy.name;
+        assert!(k.output.counters.holder_purges > 0, "{name}");
+        assert_eq!(
+            s.output.counters.holder_purges,
+            k.output.counters.holder_purges
+        );
+        assert_eq!(u.output.counters.holder_purges, 0, "{name}");
+        assert_eq!(
+            format!("{:?}", s.summary),
+            format!("{:?}", k.summary),
+            "{name}"
+        );
+        assert_eq!(s.output.ticks, k.output.ticks, "{name}");
+        // Purging changes later random draws, not the model: the same
+        // VMs complete, and the mean stays close to the unpurged run's.
+        assert_eq!(k.output.completed, u.output.completed);
+        let (a, b) = (k.summary.mean_vm_s, u.summary.mean_vm_s);
+        assert!(
+            (a - b).abs() < 0.25 * b,
+            "{name}: {a} vs {b} without purges"
+        );
+    }
+}
+
+#[test]
 fn streamed_runs_write_every_vm_row_and_the_same_summary() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| {

@@ -11,6 +11,7 @@ use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::state::{Peer, PeerId, PeerRef, PeerState};
+use super::world::Sim;
 
 /// Extra holders a sampled choice probes, per sample, when every sampled
 /// holder is busy: a cheap second look before the leecher waits to be
@@ -64,7 +65,7 @@ impl Choice<'_> {
 
     /// Whether `h` left (its entry is then dropped from the list): its
     /// slot is empty or another peer's now.
-    fn gone(&self, h: PeerRef) -> bool {
+    pub(super) fn gone(&self, h: PeerRef) -> bool {
         let i = h.id as usize;
         self.generation[i] != h.generation
             || (self.free_slots[i] == 0 && self.peers[i].state == PeerState::Gone)
@@ -210,5 +211,37 @@ impl Choice<'_> {
             i += 1;
             checked += 1;
         }
+    }
+}
+
+impl Sim<'_> {
+    /// Purge departed peers' entries from the holder lists (and the rack
+    /// lists), keeping their order, once they outnumber the present ones
+    /// and `limits.purge_stale_holders`. Lazy removal alone leaves a long
+    /// run's lists mostly stale (a list drops only the entries its choices
+    /// meet), so memory would follow every peer that ever held a block
+    /// rather than those present. The purge depends only on the
+    /// simulation's state, so a streamed run and a kept one purge alike.
+    pub(super) fn purge_if_stale(&mut self) {
+        debug_assert!(self.stale_holders <= self.holder_entries);
+        let live = self.holder_entries - self.stale_holders;
+        let threshold = self.setup.limits.purge_stale_holders();
+        if self.stale_holders <= threshold || self.stale_holders <= live {
+            return;
+        }
+        let choice = Choice {
+            peers: &self.peers,
+            free_slots: &self.free_slots,
+            generation: &self.generation,
+            asker: PeerId::MAX,
+            slots: 0,
+            samples: 0,
+        };
+        for list in self.holders.iter_mut().chain(self.by_rack.lists_mut()) {
+            list.retain(|&h| !choice.gone(h));
+        }
+        self.holder_entries = live;
+        self.stale_holders = 0;
+        self.counters.holder_purges += 1;
     }
 }

@@ -46,6 +46,13 @@ impl RackHolders {
     }
 }
 
+impl RackHolders {
+    /// Every (key, rack) holder list.
+    pub(super) fn lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<PeerRef>> {
+        self.lists.iter_mut()
+    }
+}
+
 impl Sim<'_> {
     /// Whether sources are chosen rack first.
     pub(super) fn rack_first(&self) -> bool {
@@ -57,6 +64,7 @@ impl Sim<'_> {
     pub(super) fn add_holder(&mut self, key: u32, p: PeerId) {
         let entry = self.peer_ref(p);
         self.holders[key as usize].push(entry);
+        self.holder_entries += 1;
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;
             let by = &mut self.by_rack;
@@ -128,7 +136,14 @@ impl Sim<'_> {
             let i = key as usize * self.racks.count as usize + self.racks.rack(asker) as usize;
             return pick(&mut self.by_rack.lists[i], &mut self.source_rng);
         }
-        pick(&mut self.holders[key as usize], &mut self.source_rng)
+        let list = &mut self.holders[key as usize];
+        let before = list.len();
+        let found = pick(list, &mut self.source_rng);
+        // A choice drops the departed holders it meets.
+        let dropped = before - list.len();
+        self.holder_entries -= dropped;
+        self.stale_holders -= dropped;
+        found
     }
 
     /// Whether some present host of `rack` holds `key` (always false

@@ -115,6 +115,9 @@ pub struct RunCounters {
     /// `workload.stream`, the most present at once with it (a departed
     /// peer's slot goes to the next arrival). Not part of the CSV outputs.
     pub peer_slots: usize,
+    /// Times departed peers' holder entries were purged (see `holders`).
+    /// Not part of the CSV outputs.
+    pub holder_purges: u64,
     /// Blocks a leecher received that it already held (must be 0).
     pub duplicate_deliveries: u64,
     /// Largest `sent / (u_j * time present)` over peers (must be <= 1).

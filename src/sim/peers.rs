@@ -161,6 +161,7 @@ impl Sim<'_> {
             self.engine.cancel(e);
         }
         let held: Vec<u32> = keys(self.space.image_keys(image)).collect();
+        self.stale_holders += held.len();
         for key in held {
             self.rarity.decrement(key);
             self.forget_rack_holder(key, p);
@@ -174,6 +175,7 @@ impl Sim<'_> {
         if self.streamed() {
             self.free_peers.push(p);
         }
+        self.purge_if_stale();
         for flow in cut {
             let r = flow.receiver;
             let g = self.group_of_key(self.peers[r as usize].image, flow.key);

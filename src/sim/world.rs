@@ -61,6 +61,9 @@ pub(super) struct Sim<'a> {
     pub(super) rarity: Rarity,
     /// Holders per key; departed peers are dropped lazily.
     pub(super) holders: Vec<Vec<PeerRef>>,
+    /// Entries in `holders`, and those of them naming departed peers.
+    pub(super) holder_entries: usize,
+    pub(super) stale_holders: usize,
     pub(super) groups: Vec<Group>,
     /// Leechers with a free download slot that found no source, by the
     /// blocks they wait for.
@@ -143,6 +146,8 @@ impl<'a> Sim<'a> {
             free_flows: Vec::new(),
             rarity: Rarity::new(&space),
             holders: vec![Vec::new(); n_keys],
+            holder_entries: 0,
+            stale_holders: 0,
             groups,
             waiting: Waiting::new(n_keys, locality_racks),
             completed: 0,

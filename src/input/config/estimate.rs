@@ -56,8 +56,12 @@ pub struct RunSize {
 /// (32 + 16), its event in the queue (~150 with the index map), its peer
 /// (~330), and its VM record while running and when collected (72 + 72).
 const REQUEST_BYTES: f64 = 48.0 + 150.0 + 350.0 + 144.0;
-/// Bytes per block a request receives: an entry in the key's holder list.
-const HOLDER_BYTES: f64 = 4.4;
+/// Bytes per block a request receives: an entry in the key's holder list
+/// (a slot and its generation, 8 bytes).
+const HOLDER_BYTES: f64 = 8.8;
+/// Bytes per request of a streamed run (`workload.stream`) whatever the
+/// peers present: its download time and image, kept for the statistics.
+const STREAMED_REQUEST_BYTES: f64 = 16.0;
 /// Bytes per key: the holder count (4) and the holder list's header (24).
 const KEY_BYTES: f64 = 28.0;
 /// Bytes per server group: its state (~250) and the per-tick snapshot,
@@ -261,14 +265,26 @@ impl RunSize {
             0.0
         };
         let records = ticks * active;
-        let requests =
-            n * (REQUEST_BYTES + blocks_per_image * HOLDER_BYTES) + present * words * 16.0;
+        // Streamed, a request's peer, holder entries and record live while
+        // it is present; kept, for the whole run.
+        let (alive, kept_records) = if config.workload.stream {
+            (present, 0.0)
+        } else {
+            (n, n)
+        };
+        let requests = alive * (REQUEST_BYTES + blocks_per_image * HOLDER_BYTES)
+            + n * STREAMED_REQUEST_BYTES
+            + present * words * 16.0;
         let content = self.images * (words * 8.0 + swarm_chunks * 4.0)
             + keys * KEY_BYTES
             + groups * GROUP_BYTES;
         PolicyCost {
             memory: [requests, content, records * TICK_BYTES],
-            output: [n * VM_OUTPUT_BYTES, 0.0, records * TICK_OUTPUT_BYTES],
+            output: [
+                kept_records * VM_OUTPUT_BYTES,
+                0.0,
+                records * TICK_OUTPUT_BYTES,
+            ],
             work: [n * blocks_per_image, 0.0, ticks * groups * GROUP_TICK_WORK],
         }
     }

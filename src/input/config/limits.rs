@@ -17,6 +17,9 @@ pub const DEFAULT_MAX_MEMORY_GB: f64 = 8.0;
 /// the half a million block transfers a second of one core.
 pub const DEFAULT_MAX_BLOCK_TRANSFERS: f64 = 1e10;
 
+/// Default of `limits.purge_stale_holders`: 4 M entries, 32 MB.
+pub const DEFAULT_PURGE_STALE_HOLDERS: u64 = 4_000_000;
+
 /// `[limits]`: a run that exceeds either stops with an error naming the
 /// limit, instead of running on (a scenario that never drains, a typo that
 /// asks for a million VMs). A config whose estimated memory or work is above
@@ -34,6 +37,11 @@ pub struct LimitsConfig {
     /// Most block transfers a run may be estimated to take, over all its
     /// policies; default [`DEFAULT_MAX_BLOCK_TRANSFERS`].
     pub max_block_transfers: Option<f64>,
+    /// Departed peers' entries in the holder lists are purged once there
+    /// are more than this many and more than present holders' entries;
+    /// default [`DEFAULT_PURGE_STALE_HOLDERS`]. A memory bound for long
+    /// runs; no bundled config's runs reach it.
+    pub purge_stale_holders: Option<u64>,
 }
 
 impl LimitsConfig {
@@ -52,6 +60,12 @@ impl LimitsConfig {
             check.positive("limits.max_block_transfers", n)?;
         }
         Ok(())
+    }
+
+    /// The purge threshold in use (holder entries).
+    pub fn purge_stale_holders(&self) -> usize {
+        self.purge_stale_holders
+            .unwrap_or(DEFAULT_PURGE_STALE_HOLDERS) as usize
     }
 
     /// The memory limit in use (GB).
