@@ -10,7 +10,7 @@
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use super::state::{Peer, PeerId, PeerRef, PeerState};
+use super::state::{Peer, PeerId, PeerState};
 use super::world::Sim;
 
 /// Extra holders a sampled choice probes, per sample, when every sampled
@@ -46,8 +46,6 @@ pub(super) struct Choice<'a> {
     /// Uploads each peer can start now (0 when gone, full or without
     /// upload): one small array, so sampling touches little memory.
     pub(super) free_slots: &'a [u32],
-    /// Per slot: the generation of its present peer (see `PeerRef`).
-    pub(super) generation: &'a [u32],
     /// The leecher asking (never its own source).
     pub(super) asker: PeerId,
     /// `upload_slots`.
@@ -63,12 +61,9 @@ impl Choice<'_> {
         (h != self.asker && free > 0).then(|| self.slots - free)
     }
 
-    /// Whether `h` left (its entry is then dropped from the list): its
-    /// slot is empty or another peer's now.
-    pub(super) fn gone(&self, h: PeerRef) -> bool {
-        let i = h.id as usize;
-        self.generation[i] != h.generation
-            || (self.free_slots[i] == 0 && self.peers[i].state == PeerState::Gone)
+    /// Whether `h` left (its entry is then dropped from the list).
+    fn gone(&self, h: PeerId) -> bool {
+        self.free_slots[h as usize] == 0 && self.peers[h as usize].state == PeerState::Gone
     }
 
     /// The least-loaded holder with a free slot, random tie-break. Lists of
@@ -78,7 +73,7 @@ impl Choice<'_> {
     /// `PROBE_PER_SAMPLE x samples` holders from a random position.
     pub(super) fn least_loaded(
         &self,
-        list: &mut Vec<PeerRef>,
+        list: &mut Vec<PeerId>,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Found {
         if list.len() <= self.samples {
@@ -95,7 +90,6 @@ impl Choice<'_> {
                 list.swap_remove(i);
                 continue;
             }
-            let h = h.id;
             // Draws come in random order, so the first least-loaded one
             // drawn is uniform among the tied holders drawn; an idle one
             // cannot be beaten.
@@ -116,7 +110,7 @@ impl Choice<'_> {
 
     /// Every holder in `list`, least loaded first among those with a free
     /// slot; ties broken uniformly (reservoir sampling over the tied ones).
-    fn exact(&self, list: &mut Vec<PeerRef>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+    fn exact(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
         let mut best: Option<(usize, PeerId)> = None;
         let mut ties = 0u32;
         let mut i = 0;
@@ -126,7 +120,6 @@ impl Choice<'_> {
                 list.swap_remove(i);
                 continue;
             }
-            let h = h.id;
             i += 1;
             let Some(load) = self.load(h) else {
                 continue;
@@ -150,7 +143,7 @@ impl Choice<'_> {
 
     /// The least-loaded free holder among a window of the list from a
     /// random position.
-    fn probe(&self, list: &mut Vec<PeerRef>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+    fn probe(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
         let mut best: Option<(usize, PeerId)> = None;
         let window = (PROBE_PER_SAMPLE * self.samples).min(list.len());
         self.walk(list, rng, Some(window), |h, load| {
@@ -164,11 +157,7 @@ impl Choice<'_> {
 
     /// The first holder with a free slot from a random position (the early
     /// rule, `source_choice = "first-free"`).
-    pub(super) fn first_free(
-        &self,
-        list: &mut Vec<PeerRef>,
-        rng: &mut Xoshiro256PlusPlus,
-    ) -> Found {
+    pub(super) fn first_free(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Found {
         let mut found = Found::NoneFree;
         self.walk(list, rng, None, |h, _| {
             found = Found::Holder(h);
@@ -183,7 +172,7 @@ impl Choice<'_> {
     /// load and returns whether to stop.
     fn walk(
         &self,
-        list: &mut Vec<PeerRef>,
+        list: &mut Vec<PeerId>,
         rng: &mut Xoshiro256PlusPlus,
         limit: Option<usize>,
         mut visit: impl FnMut(PeerId, usize) -> bool,
@@ -202,7 +191,6 @@ impl Choice<'_> {
                 list.swap_remove(i);
                 continue;
             }
-            let h = h.id;
             if let Some(load) = self.load(h)
                 && visit(h, load)
             {
@@ -215,33 +203,48 @@ impl Choice<'_> {
 }
 
 impl Sim<'_> {
-    /// Purge departed peers' entries from the holder lists (and the rack
-    /// lists), keeping their order, once they outnumber the present ones
-    /// and `limits.purge_stale_holders`. Lazy removal alone leaves a long
-    /// run's lists mostly stale (a list drops only the entries its choices
-    /// meet), so memory would follow every peer that ever held a block
-    /// rather than those present. The purge depends only on the
-    /// simulation's state, so a streamed run and a kept one purge alike.
-    pub(super) fn purge_if_stale(&mut self) {
+    /// A peer departed: purge the lists that keep departed peers (holders,
+    /// waiting queues) when due, and then let later arrivals take the slots
+    /// of the peers purged (`workload.stream`).
+    ///
+    /// Lazy removal alone leaves a long run's holder lists mostly departed
+    /// peers (a list drops only the entries its choices meet), so memory
+    /// would follow every peer that ever held a block rather than those
+    /// present. A purge is due once more than `limits.purge_stale_holders`
+    /// entries name departed peers and either they outnumber the present
+    /// holders' entries or more peers departed since the last purge than
+    /// are present. This depends only on the simulation's state, so a
+    /// streamed run and a kept one purge alike, and a purged slot is named
+    /// by no list when it is reused.
+    pub(super) fn after_departure(&mut self, p: PeerId) {
+        self.departed_since_purge += 1;
+        if self.streamed() {
+            self.departed.push(p);
+        }
         debug_assert!(self.stale_holders <= self.holder_entries);
         let live = self.holder_entries - self.stale_holders;
-        let threshold = self.setup.limits.purge_stale_holders();
-        if self.stale_holders <= threshold || self.stale_holders <= live {
-            return;
+        let present = self.present_peers;
+        let due = self.stale_holders > self.setup.limits.purge_stale_holders()
+            && (self.stale_holders > live || self.departed_since_purge > present);
+        if due {
+            self.purge_departed();
         }
-        let choice = Choice {
-            peers: &self.peers,
-            free_slots: &self.free_slots,
-            generation: &self.generation,
-            asker: PeerId::MAX,
-            slots: 0,
-            samples: 0,
-        };
+    }
+
+    /// Drop every departed peer from the holder lists (order kept) and the
+    /// waiting queues; their slots become free.
+    fn purge_departed(&mut self) {
+        let peers = &self.peers;
+        let gone = |h: &PeerId| peers[*h as usize].state == PeerState::Gone;
         for list in self.holders.iter_mut().chain(self.by_rack.lists_mut()) {
-            list.retain(|&h| !choice.gone(h));
+            list.retain(|h| !gone(h));
         }
-        self.holder_entries = live;
+        // A departed peer's waiting entries would be skipped when met.
+        self.waiting.purge(gone);
+        self.holder_entries -= self.stale_holders;
         self.stale_holders = 0;
+        self.departed_since_purge = 0;
+        self.free_peers.append(&mut self.departed);
         self.counters.holder_purges += 1;
     }
 }

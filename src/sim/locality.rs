@@ -19,7 +19,7 @@ use crate::input::config::SourceChoice;
 use crate::input::topology::Locality;
 
 use super::holders::{Choice, Found};
-use super::state::{PeerId, PeerRef};
+use super::state::PeerId;
 use super::world::Sim;
 
 /// Holders by rack: per (key, rack) a holder list, and per rack how many
@@ -28,7 +28,7 @@ use super::world::Sim;
 pub(super) struct RackHolders {
     /// Holders per key and rack (`key * racks + rack`); departed peers are
     /// dropped lazily, as in the global lists.
-    lists: Vec<Vec<PeerRef>>,
+    lists: Vec<Vec<PeerId>>,
     /// Present holders per rack and key (`rack * keys + key`).
     count: Vec<u32>,
     /// Per rack, the keys some present host of it holds (`words` words each).
@@ -48,7 +48,7 @@ impl RackHolders {
 
 impl RackHolders {
     /// Every (key, rack) holder list.
-    pub(super) fn lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<PeerRef>> {
+    pub(super) fn lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<PeerId>> {
         self.lists.iter_mut()
     }
 }
@@ -62,13 +62,12 @@ impl Sim<'_> {
     /// Peer `p` now holds `key`: list it among the key's holders (and its
     /// rack's, under rack locality).
     pub(super) fn add_holder(&mut self, key: u32, p: PeerId) {
-        let entry = self.peer_ref(p);
-        self.holders[key as usize].push(entry);
+        self.holders[key as usize].push(p);
         self.holder_entries += 1;
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;
             let by = &mut self.by_rack;
-            by.lists[key as usize * self.racks.count as usize + rack].push(entry);
+            by.lists[key as usize * self.racks.count as usize + rack].push(p);
             let count = &mut by.count[rack * self.holders.len() + key as usize];
             *count += 1;
             if *count == 1 {
@@ -123,12 +122,11 @@ impl Sim<'_> {
         let choice = Choice {
             peers: &self.peers,
             free_slots: &self.free_slots,
-            generation: &self.generation,
             asker,
             slots: peers.upload_slots as usize,
             samples: peers.source_samples as usize,
         };
-        let pick = |list: &mut Vec<PeerRef>, rng: &mut _| match peers.source_choice {
+        let pick = |list: &mut Vec<PeerId>, rng: &mut _| match peers.source_choice {
             SourceChoice::LeastLoaded => choice.least_loaded(list, rng),
             SourceChoice::FirstFree => choice.first_free(list, rng),
         };

@@ -14,7 +14,7 @@ use super::world::Sim;
 
 impl Sim<'_> {
     /// A peer joins: in a new slot, or under `workload.stream` in a departed
-    /// peer's (whose slot generation then moves on, see `PeerRef`).
+    /// peer's that no list names any more (see `holders`).
     pub(super) fn add_peer(
         &mut self,
         image: usize,
@@ -68,14 +68,13 @@ impl Sim<'_> {
                 let i = slot as usize;
                 self.peers[i] = peer;
                 self.free_slots[i] = slots;
-                self.generation[i] = self.generation[i].wrapping_add(1);
             }
             None => {
                 self.peers.push(peer);
                 self.free_slots.push(slots);
-                self.generation.push(0);
             }
         }
+        self.present_peers += 1;
         id
     }
 
@@ -172,10 +171,8 @@ impl Sim<'_> {
         let peer = &mut self.peers[p as usize];
         peer.have = Vec::new();
         peer.pending = Vec::new();
-        if self.streamed() {
-            self.free_peers.push(p);
-        }
-        self.purge_if_stale();
+        self.present_peers -= 1;
+        self.after_departure(p);
         for flow in cut {
             let r = flow.receiver;
             let g = self.group_of_key(self.peers[r as usize].image, flow.key);

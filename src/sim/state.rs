@@ -7,20 +7,9 @@ use super::transfer::{FairShare, FlowId};
 
 /// Index of a peer (a VM's host, or a preheated seeder): its slot in the
 /// per-peer arrays. Under `workload.stream` a departed peer's slot is taken
-/// by a later arrival, so a list that outlives a peer remembers it as a
-/// [`PeerRef`].
+/// by a later arrival, but only after the lists that name departed peers
+/// lazily (holders, waiting queues) were purged of it (see `holders`).
 pub(super) type PeerId = u32;
-
-/// A peer as a holder list or a waiting queue remembers it: its slot and
-/// the slot's generation when it was listed. The entry is the same peer
-/// only while the slot's generation is unchanged (it changes when a new
-/// peer takes the slot), so lazily dropped entries never name the wrong
-/// peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct PeerRef {
-    pub(super) id: PeerId,
-    pub(super) generation: u32,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PeerState {

@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 
 use super::space::keys;
-use super::state::{PeerId, PeerRef, PeerState};
+use super::state::{PeerId, PeerState};
 use super::world::Sim;
 
 /// The queues of waiting leechers per key.
@@ -31,7 +31,7 @@ pub(super) struct Waiting {
     queued: Vec<Vec<u64>>,
     /// Per key and rack (`key * racks + rack`): waiting leechers, first
     /// come first.
-    queues: Vec<VecDeque<PeerRef>>,
+    queues: Vec<VecDeque<PeerId>>,
     /// Racks with queues of their own (1 without rack locality).
     racks: usize,
     /// Per peer: its rack's queue (0 without rack locality).
@@ -93,8 +93,8 @@ impl Waiting {
 
     /// Put `p` on the queues of the keys of `words` (`(word, bits)`) it is
     /// not on yet.
-    fn enqueue(&mut self, p: PeerRef, words: impl Iterator<Item = (usize, u64)>) {
-        let queued = &mut self.queued[p.id as usize];
+    fn enqueue(&mut self, p: PeerId, words: impl Iterator<Item = (usize, u64)>) {
+        let queued = &mut self.queued[p as usize];
         let mut new: Vec<(usize, u64)> = Vec::new();
         for (w, bits) in words {
             let fresh = bits & !queued[w];
@@ -103,24 +103,24 @@ impl Waiting {
                 new.push((w, fresh));
             }
         }
-        let rack = self.rack_of[p.id as usize] as usize;
+        let rack = self.rack_of[p as usize] as usize;
         for key in keys(new.into_iter()) {
             self.queues[key as usize * self.racks + rack].push_back(p);
             self.nonempty[key as usize / 64] |= 1 << (key % 64);
         }
     }
 
-    /// The first waiter of `key`'s queue in `rack`, taken off it; entries
-    /// of peers whose slot another peer took since (`generation`, see
-    /// `PeerRef`) are dropped on the way.
-    fn pop(&mut self, key: u32, rack: usize, generation: &[u32]) -> Option<PeerId> {
+    /// Drop the entries of departed peers (`gone`) from every queue.
+    pub(super) fn purge(&mut self, gone: impl Fn(&PeerId) -> bool) {
+        for queue in &mut self.queues {
+            queue.retain(|p| !gone(p));
+        }
+    }
+
+    /// The first waiter of `key`'s queue in `rack`, taken off it.
+    fn pop(&mut self, key: u32, rack: usize) -> Option<PeerId> {
         let queue = &mut self.queues[key as usize * self.racks + rack];
-        let p = loop {
-            let r = queue.pop_front()?;
-            if generation[r.id as usize] == r.generation {
-                break r.id;
-            }
-        };
+        let p = queue.pop_front()?;
         if let Some(q) = self.queued.get_mut(p as usize).filter(|q| !q.is_empty()) {
             q[key as usize / 64] &= !(1 << (key % 64));
         }
@@ -146,9 +146,8 @@ impl Sim<'_> {
                 self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w],
             )
         });
-        let entry = self.peer_ref(p);
         self.waiting.waits[p as usize] = true;
-        self.waiting.enqueue(entry, unrequested);
+        self.waiting.enqueue(p, unrequested);
         if self.setup.peers.endgame == crate::input::config::Endgame::Switch {
             let in_flight: Vec<(usize, u64)> = peer
                 .server_flows
@@ -157,7 +156,7 @@ impl Sim<'_> {
                 .filter(|&k| self.rarity.count(k) > 0)
                 .map(|k| (k as usize / 64, 1u64 << (k % 64)))
                 .collect();
-            self.waiting.enqueue(entry, in_flight.into_iter());
+            self.waiting.enqueue(p, in_flight.into_iter());
         }
     }
 
@@ -200,7 +199,7 @@ impl Sim<'_> {
                 if self.free_slots[h as usize] == 0 {
                     return;
                 }
-                let Some(l) = self.waiting.pop(key, rack, &self.generation) else {
+                let Some(l) = self.waiting.pop(key, rack) else {
                     break;
                 };
                 self.serve_one(h, l, key);

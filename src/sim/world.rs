@@ -15,7 +15,7 @@ use super::locality::RackHolders;
 use super::metrics::{Download, RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
 use super::space::Space;
-use super::state::{Event, Flow, Group, Peer, PeerId, PeerRef, PeerState};
+use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
 use super::topology::Racks;
 use super::transfer::{FairShare, FlowId};
 use super::waiting::Waiting;
@@ -43,11 +43,13 @@ pub(super) struct Sim<'a> {
     pub(super) source_rng: Xoshiro256PlusPlus,
     pub(super) rule: Box<dyn AllocationRule>,
     pub(super) peers: Vec<Peer>,
-    /// Per slot: how many peers have taken it before its present one (see
-    /// `PeerRef`); only `workload.stream` reuses slots.
-    pub(super) generation: Vec<u32>,
-    /// Slots of departed peers, for the next arrivals (`workload.stream`).
+    /// Peers joined and not departed.
+    pub(super) present_peers: usize,
+    /// Under `workload.stream`: slots of peers departed since the last
+    /// purge of the lists (`holders`), and slots free for the next arrivals.
+    pub(super) departed: Vec<PeerId>,
     pub(super) free_peers: Vec<PeerId>,
+    pub(super) departed_since_purge: usize,
     /// The requests still to arrive, in order, and the next one, scheduled.
     pub(super) requests: Box<dyn Iterator<Item = VmRequest> + 'a>,
     pub(super) next_request: Option<VmRequest>,
@@ -60,7 +62,7 @@ pub(super) struct Sim<'a> {
     /// Present holders per key, bucketed by rarity level.
     pub(super) rarity: Rarity,
     /// Holders per key; departed peers are dropped lazily.
-    pub(super) holders: Vec<Vec<PeerRef>>,
+    pub(super) holders: Vec<Vec<PeerId>>,
     /// Entries in `holders`, and those of them naming departed peers.
     pub(super) holder_entries: usize,
     pub(super) stale_holders: usize,
@@ -136,8 +138,10 @@ impl<'a> Sim<'a> {
             source_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, SOURCE_STREAM)),
             rule,
             peers: Vec::new(),
-            generation: Vec::new(),
+            present_peers: 0,
+            departed: Vec::new(),
             free_peers: Vec::new(),
+            departed_since_purge: 0,
             requests: setup.workload.iter_requests(),
             next_request: None,
             scheduled: 0,
@@ -177,14 +181,6 @@ impl<'a> Sim<'a> {
     /// reaches them, slots of departed peers reused, records not kept.
     pub(super) fn streamed(&self) -> bool {
         self.setup.workload.stream.is_some()
-    }
-
-    /// Peer `p` as a list remembers it.
-    pub(super) fn peer_ref(&self, p: PeerId) -> PeerRef {
-        PeerRef {
-            id: p,
-            generation: self.generation[p as usize],
-        }
     }
 
     /// Schedule the first arrival, or every arrival at once when the

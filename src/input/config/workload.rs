@@ -63,7 +63,9 @@ pub struct WorkloadConfig {
     /// it, reuse a departed peer's memory for the next arrival, and write
     /// `vms.csv` rows as VMs complete, so memory follows the peers present
     /// at once rather than all requests (docs/model.md section 2). The
-    /// requests, and so the results, are the same as without it.
+    /// requests, and so the results, are the same as without it. Left out
+    /// of a manifest when off, as configs before it had no such key.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stream: bool,
 }
 
