@@ -345,4 +345,15 @@ mod tests {
         assert!(e.memory_bytes < 1e8, "{e:?}");
         assert!(e.block_transfers < 10.0, "{e:?}");
     }
+
+    #[test]
+    fn a_streamed_run_costs_its_present_peers_not_its_requests() {
+        let kept =
+            "policies = [\"cross-equ\"]\n[workload]\nrate_per_s = 1000.0\nwindow_s = 1000.0\n";
+        let streamed = kept.replace("[workload]\n", "[workload]\nstream = true\n");
+        let (k, s) = (estimate(kept), estimate(&streamed));
+        assert!(k.memory_bytes > 8e9, "{k:?}");
+        assert!(s.memory_bytes < 0.3 * k.memory_bytes, "{s:?} against {k:?}");
+        assert_eq!(s.block_transfers, k.block_transfers);
+    }
 }
