@@ -20,7 +20,7 @@ fn streamed(text: &str) -> String {
 /// peers left since the last purge than are present: slots are then free
 /// for reuse all along `SMALL`'s short runs (seeders stay 5-15 s in a 60 s
 /// window).
-const PURGE_OFTEN: &str = "[limits]\npurge_stale_holders = 0\n";
+const PURGE_OFTEN: &str = "[limits]\npurge_stale_holders = 0\npurge_departed_peers = 0\n";
 
 #[test]
 fn a_streamed_run_equals_the_kept_run_in_fewer_slots() {
@@ -134,4 +134,28 @@ fn streamed_runs_write_every_vm_row_and_the_same_summary() {
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(names.is_empty(), "left behind: {names:?}");
+}
+
+#[test]
+fn a_failed_streamed_run_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, streamed(SMALL)).unwrap();
+    let out = dir.path().join("out");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vmswarm"))
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--quiet",
+            "--max-events",
+            "500",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("limits.max_events"), "{stderr}");
+    assert!(!out.exists(), "the run left {}", out.display());
 }

@@ -11,7 +11,7 @@ use crate::atomic_file::{check_dir, write_files};
 use crate::experiments::sweep_output::{sweep_files, sweep_table};
 use crate::input::config::{Config, ConfigError};
 use crate::progress::Progress;
-use crate::scenario::Scenario;
+use crate::scenario::{PolicyRun, Scenario};
 
 pub use crate::app::error::Error;
 
@@ -85,11 +85,14 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
     let total = (scenario.workload.request_count() * policies.len()) as u64;
     let progress = progress_bar(total, opts.quiet);
     let runs = if scenario.workload.stream.is_some() {
-        let mut vms = StreamedVms::create(&out)?;
-        let runs = scenario.run_all_streaming(&progress, &mut |p, vm| vms.push(&p.name, vm))?;
-        progress.finish_and_clear();
-        write_run_streamed(&out, &scenario, &runs, vms)?;
-        runs
+        let existed = out.exists();
+        let runs = run_streamed(&scenario, &progress, &out);
+        if runs.is_err() && !existed {
+            // Nothing is left of a failed run: the directory made for its
+            // rows goes too (it is empty, its partial file removed).
+            let _ = std::fs::remove_dir(&out);
+        }
+        runs?
     } else {
         let runs = scenario.run_all(&progress)?;
         progress.finish_and_clear();
@@ -113,6 +116,20 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         println!("wrote {}", out.display());
     }
     Ok(out)
+}
+
+/// Every policy of a streamed scenario (`workload.stream`), its VM rows
+/// written to `out/vms.csv` as they complete, then the other files.
+fn run_streamed(
+    scenario: &Scenario,
+    progress: &ProgressBar,
+    out: &Path,
+) -> Result<Vec<PolicyRun>, Error> {
+    let mut vms = StreamedVms::create(out)?;
+    let runs = scenario.run_all_streaming(progress, &mut |p, vm| vms.push(&p.name, vm))?;
+    progress.finish_and_clear();
+    write_run_streamed(out, scenario, &runs, vms)?;
+    Ok(runs)
 }
 
 /// The library reports progress; a bar shows it.

@@ -156,8 +156,10 @@ pub const RUN_FILES: [&str; 5] = [
 /// with the run's other files. Rows come policy by policy, in the order the
 /// VMs completed (a kept `vms.csv` is in request order).
 pub struct StreamedVms {
-    partial: PartialFile,
+    // The writer first: dropped (flushed and closed) before the partial
+    // file is removed.
     writer: csv::Writer<io::BufWriter<std::fs::File>>,
+    partial: PartialFile,
     error: Option<io::Error>,
 }
 
@@ -166,8 +168,8 @@ impl StreamedVms {
     pub fn create(dir: &Path) -> Result<StreamedVms, OutputError> {
         let (partial, file) = PartialFile::create(dir, "vms.csv")?;
         Ok(StreamedVms {
-            partial,
             writer: csv::Writer::from_writer(io::BufWriter::with_capacity(1 << 20, file)),
+            partial,
             error: None,
         })
     }

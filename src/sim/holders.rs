@@ -211,22 +211,24 @@ impl Sim<'_> {
     /// peers (a list drops only the entries its choices meet), so memory
     /// would follow every peer that ever held a block rather than those
     /// present. A purge is due once more than `limits.purge_stale_holders`
-    /// entries name departed peers and either they outnumber the present
-    /// holders' entries or more peers departed since the last purge than
-    /// are present. This depends only on the simulation's state, so a
-    /// streamed run and a kept one purge alike, and a purged slot is named
-    /// by no list when it is reused.
+    /// entries name departed peers and they outnumber the present holders'
+    /// entries; or, so that a streamed run's slots are reused whatever its
+    /// image size, once more than `limits.purge_departed_peers` peers
+    /// departed since the last purge and more than are present. This
+    /// depends only on the simulation's state, so a streamed run and a
+    /// kept one purge alike, and a purged slot is named by no list when it
+    /// is reused.
     pub(super) fn after_departure(&mut self, p: PeerId) {
         self.departed_since_purge += 1;
         if self.streamed() {
             self.departed.push(p);
         }
-        debug_assert!(self.stale_holders <= self.holder_entries);
-        let live = self.holder_entries - self.stale_holders;
-        let present = self.present_peers;
-        let due = self.stale_holders > self.setup.limits.purge_stale_holders()
-            && (self.stale_holders > live || self.departed_since_purge > present);
-        if due {
+        let limits = self.setup.limits;
+        let live = self.holder_entries.saturating_sub(self.stale_holders);
+        let stale = self.stale_holders > limits.purge_stale_holders() && self.stale_holders > live;
+        let departed = self.departed_since_purge > limits.purge_departed_peers()
+            && self.departed_since_purge > self.present_peers;
+        if stale || departed {
             self.purge_departed();
         }
     }
@@ -241,7 +243,7 @@ impl Sim<'_> {
         }
         // A departed peer's waiting entries would be skipped when met.
         self.waiting.purge(gone);
-        self.holder_entries -= self.stale_holders;
+        self.holder_entries = self.holders.iter().map(Vec::len).sum();
         self.stale_holders = 0;
         self.departed_since_purge = 0;
         self.free_peers.append(&mut self.departed);

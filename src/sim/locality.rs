@@ -140,7 +140,7 @@ impl Sim<'_> {
         // A choice drops the departed holders it meets.
         let dropped = before - list.len();
         self.holder_entries -= dropped;
-        self.stale_holders -= dropped;
+        self.stale_holders = self.stale_holders.saturating_sub(dropped);
         found
     }
 

@@ -23,12 +23,16 @@ impl Sim<'_> {
         lifetime_s: f64,
         counted: bool,
     ) -> PeerId {
-        let reused = self.free_peers.pop();
+        // The max-min network keeps every host's links for the whole run,
+        // so its hosts are never reused (`workload.stream` is refused with
+        // it at validation).
+        let reused = match self.fabric {
+            None => self.free_peers.pop(),
+            Some(_) => None,
+        };
         let id = reused.unwrap_or(self.peers.len() as PeerId);
         let words = self.space.words;
         if let Some(fab) = &mut self.fabric {
-            // `workload.stream`, the only reuse, runs without the network.
-            debug_assert!(reused.is_none());
             fab.add_host(upload_mbps);
         }
         self.waiting.add_peer(id, words, self.racks.rack(id));

@@ -56,9 +56,8 @@ pub struct RunSize {
 /// (32 + 16), its event in the queue (~150 with the index map), its peer
 /// (~330), and its VM record while running and when collected (72 + 72).
 const REQUEST_BYTES: f64 = 48.0 + 150.0 + 350.0 + 144.0;
-/// Bytes per block a request receives: an entry in the key's holder list
-/// (a slot and its generation, 8 bytes).
-const HOLDER_BYTES: f64 = 8.8;
+/// Bytes per block a request receives: an entry in the key's holder list.
+const HOLDER_BYTES: f64 = 4.4;
 /// Bytes per request of a streamed run (`workload.stream`) whatever the
 /// peers present: its download time and image, kept for the statistics.
 const STREAMED_REQUEST_BYTES: f64 = 16.0;
@@ -266,9 +265,10 @@ impl RunSize {
         };
         let records = ticks * active;
         // Streamed, a request's peer, holder entries and record live while
-        // it is present; kept, for the whole run.
+        // it is present, and until the next purge after it left (as many
+        // again at most); kept, for the whole run.
         let (alive, kept_records) = if config.workload.stream {
-            (present, 0.0)
+            ((2.0 * present).min(n), 0.0)
         } else {
             (n, n)
         };

@@ -17,8 +17,11 @@ pub const DEFAULT_MAX_MEMORY_GB: f64 = 8.0;
 /// the half a million block transfers a second of one core.
 pub const DEFAULT_MAX_BLOCK_TRANSFERS: f64 = 1e10;
 
-/// Default of `limits.purge_stale_holders`: 4 M entries, 32 MB.
+/// Default of `limits.purge_stale_holders`: 4 M entries, 16 MB.
 pub const DEFAULT_PURGE_STALE_HOLDERS: u64 = 4_000_000;
+
+/// Default of `limits.purge_departed_peers`.
+pub const DEFAULT_PURGE_DEPARTED_PEERS: u64 = 10_000;
 
 /// `[limits]`: a run that exceeds either stops with an error naming the
 /// limit, instead of running on (a scenario that never drains, a typo that
@@ -37,11 +40,17 @@ pub struct LimitsConfig {
     /// Most block transfers a run may be estimated to take, over all its
     /// policies; default [`DEFAULT_MAX_BLOCK_TRANSFERS`].
     pub max_block_transfers: Option<f64>,
-    /// Departed peers' entries in the holder lists are purged once there
-    /// are more than this many and more than present holders' entries;
-    /// default [`DEFAULT_PURGE_STALE_HOLDERS`]. A memory bound for long
-    /// runs; no bundled config's runs reach it.
+    /// Departed peers' entries in the holder lists (and waiting queues)
+    /// are purged once there are more than this many and more than present
+    /// holders' entries; default [`DEFAULT_PURGE_STALE_HOLDERS`]. A memory
+    /// bound for long runs; of the bundled configs only `million.toml`
+    /// reaches it.
     pub purge_stale_holders: Option<u64>,
+    /// They are also purged once more than this many peers departed since
+    /// the last purge, and more than are present (under `workload.stream` a
+    /// departed peer's slot is reused only after a purge); default
+    /// [`DEFAULT_PURGE_DEPARTED_PEERS`].
+    pub purge_departed_peers: Option<u64>,
 }
 
 impl LimitsConfig {
@@ -60,6 +69,12 @@ impl LimitsConfig {
             check.positive("limits.max_block_transfers", n)?;
         }
         Ok(())
+    }
+
+    /// The departures that make a purge due (see `purge_departed_peers`).
+    pub fn purge_departed_peers(&self) -> usize {
+        self.purge_departed_peers
+            .unwrap_or(DEFAULT_PURGE_DEPARTED_PEERS) as usize
     }
 
     /// The purge threshold in use (holder entries).
