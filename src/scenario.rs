@@ -15,6 +15,8 @@ use crate::progress::Progress;
 use crate::sim::metrics::{ImageStats, Summary, VmRecord, image_stats, summarize};
 use crate::sim::{RunError, RunOutput, RunSetup, simulate};
 
+use std::sync::atomic::AtomicBool;
+
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
@@ -112,6 +114,17 @@ impl Scenario {
         policy: &PolicyDef,
         on_vm_done: &mut dyn FnMut(&VmRecord),
     ) -> Result<PolicyRun, RunError> {
+        self.run_policy_until(policy, on_vm_done, &[])
+    }
+
+    /// [`Scenario::run_policy`], stopped with an error once one of `stop`
+    /// is set.
+    pub fn run_policy_until(
+        &self,
+        policy: &PolicyDef,
+        on_vm_done: &mut dyn FnMut(&VmRecord),
+        stop: &[&AtomicBool],
+    ) -> Result<PolicyRun, RunError> {
         let output = simulate(
             RunSetup {
                 content: &self.content,
@@ -123,6 +136,7 @@ impl Scenario {
                 subgradient: self.config.subgradient.params(),
                 seed: self.config.seed,
                 limits: &self.config.limits,
+                stop,
             },
             on_vm_done,
         )?;
@@ -144,25 +158,28 @@ impl Scenario {
     /// Run every policy of the config, in order: each policy starts a stage
     /// of `progress`, and each completed VM advances it by one.
     pub fn run_all(&self, progress: &dyn Progress) -> Result<Vec<PolicyRun>, RunError> {
-        self.run_all_streaming(progress, &mut |_, _| {})
+        self.run_all_streaming(progress, &mut |_, _| {}, &[])
     }
 
     /// [`Scenario::run_all`], also handing each completed VM's record, with
-    /// its policy, to `on_vm_done` (how `workload.stream` writes them).
+    /// its policy, to `on_vm_done` (how `workload.stream` writes them), and
+    /// stopped with an error once one of `stop` is set.
     pub fn run_all_streaming(
         &self,
         progress: &dyn Progress,
         on_vm_done: &mut dyn FnMut(&PolicyDef, &VmRecord),
+        stop: &[&AtomicBool],
     ) -> Result<Vec<PolicyRun>, RunError> {
         self.config
             .resolved_policies()
             .iter()
             .map(|p| {
                 progress.stage(&p.name);
-                self.run_policy(p, &mut |vm| {
+                let mut on_vm = |vm: &VmRecord| {
                     progress.advance(1);
                     on_vm_done(p, vm);
-                })
+                };
+                self.run_policy_until(p, &mut on_vm, stop)
             })
             .collect()
     }

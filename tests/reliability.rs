@@ -208,6 +208,7 @@ fn an_injected_invariant_violation_is_an_error() {
         subgradient: config.subgradient.params(),
         seed: config.seed,
         limits: &config.limits,
+        stop: &[],
     };
     let out = simulate(setup, &mut |_| {}).expect("a correct run passes its checks");
     let requests = scenario.workload.requests.len();

@@ -159,3 +159,19 @@ fn a_failed_streamed_run_leaves_nothing() {
     assert!(stderr.contains("limits.max_events"), "{stderr}");
     assert!(!out.exists(), "the run left {}", out.display());
 }
+
+#[test]
+fn a_set_stop_flag_ends_a_run_with_an_error() {
+    use std::sync::atomic::AtomicBool;
+    let config = config(&streamed(SMALL));
+    let scenario = Scenario::build(&config).unwrap();
+    let policy = &config.resolved_policies()[0];
+    let stop = AtomicBool::new(true);
+    let e = scenario
+        .run_policy_until(policy, &mut |_| {}, &[&stop])
+        .unwrap_err();
+    assert!(e.to_string().contains("interrupted at t = "), "{e}");
+    let unset = AtomicBool::new(false);
+    let run = scenario.run_policy_until(policy, &mut |_| {}, &[&unset]);
+    assert!(run.is_ok());
+}

@@ -3,15 +3,17 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::output::{OutputError, StreamedVms, summary_table, write_run, write_run_streamed};
 use crate::atomic_file::{check_dir, write_files};
 use crate::experiments::sweep_output::{sweep_files, sweep_table};
-use crate::input::config::{Config, ConfigError};
+use crate::input::config::{Config, ConfigError, PolicyDef};
 use crate::progress::Progress;
 use crate::scenario::{PolicyRun, Scenario};
+use crate::sim::metrics::VmRecord;
 
 pub use crate::app::error::Error;
 
@@ -94,7 +96,7 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
         }
         runs?
     } else {
-        let runs = scenario.run_all(&progress)?;
+        let runs = scenario.run_all_streaming(&progress, &mut |_, _| {}, &[&INTERRUPTED])?;
         progress.finish_and_clear();
         write_run(&out, &scenario, &runs)?;
         runs
@@ -119,17 +121,34 @@ pub fn run(opts: &RunOptions) -> Result<PathBuf, Error> {
 }
 
 /// Every policy of a streamed scenario (`workload.stream`), its VM rows
-/// written to `out/vms.csv` as they complete, then the other files.
+/// written to `out/vms.csv` as they complete, then the other files. A row
+/// that cannot be written stops the run at once (a long run would
+/// otherwise go on for nothing), and so does Ctrl-C.
 fn run_streamed(
     scenario: &Scenario,
     progress: &ProgressBar,
     out: &Path,
 ) -> Result<Vec<PolicyRun>, Error> {
     let mut vms = StreamedVms::create(out)?;
-    let runs = scenario.run_all_streaming(progress, &mut |p, vm| vms.push(&p.name, vm))?;
+    let failed = AtomicBool::new(false);
+    let mut on_vm = |p: &PolicyDef, vm: &VmRecord| {
+        if !vms.push(&p.name, vm) {
+            failed.store(true, Ordering::Relaxed);
+        }
+    };
+    let runs = scenario.run_all_streaming(progress, &mut on_vm, &[&INTERRUPTED, &failed]);
     progress.finish_and_clear();
-    write_run_streamed(out, scenario, &runs, vms)?;
-    Ok(runs)
+    match runs {
+        Ok(runs) => {
+            write_run_streamed(out, scenario, &runs, vms)?;
+            Ok(runs)
+        }
+        Err(e) => {
+            // The write error, if that is what stopped the run.
+            vms.finish()?;
+            Err(e.into())
+        }
+    }
 }
 
 /// The library reports progress; a bar shows it.

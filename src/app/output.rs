@@ -174,17 +174,20 @@ impl StreamedVms {
         })
     }
 
-    /// Append one VM's row; the first failure is kept for [`Self::finish`].
-    pub fn push(&mut self, policy: &str, vm: &VmRecord) {
+    /// Append one VM's row; false once a row could not be written (the
+    /// first failure is kept for [`Self::finish`]).
+    pub fn push(&mut self, policy: &str, vm: &VmRecord) -> bool {
         if self.error.is_none()
             && let Err(e) = self.writer.serialize(vm_row(policy, vm))
         {
             self.error = Some(csv_err(e));
         }
+        self.error.is_none()
     }
 
-    /// Flush it; the error of the first failed row, if any.
-    fn finish(mut self) -> Result<PartialFile, OutputError> {
+    /// Flush it; the error of the first failed row, if any. Dropping the
+    /// file it returns removes it.
+    pub fn finish(mut self) -> Result<PartialFile, OutputError> {
         let flushed = self.writer.flush();
         match self.error.take().map_or(flushed, Err) {
             Ok(()) => Ok(self.partial),

@@ -42,6 +42,7 @@ mod transfer_reference;
 mod waiting;
 mod world;
 
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::input::config::{LimitsConfig, PeersConfig, PolicyDef, ServerConfig};
@@ -76,6 +77,9 @@ pub struct RunSetup<'a> {
     pub seed: u64,
     /// Guards: stop with an error past this many events or this time.
     pub limits: &'a LimitsConfig,
+    /// Flags that stop the run with an error once one is set (Ctrl-C, an
+    /// output that failed); checked every few thousand events.
+    pub stop: &'a [&'a AtomicBool],
 }
 
 /// What a run produced.

@@ -1,5 +1,7 @@
 //! The simulation: its state, the event loop, and the end of a run.
 
+use std::sync::atomic::Ordering;
+
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
@@ -24,6 +26,9 @@ use super::{RunOutput, RunSetup};
 /// Attempts a leecher makes at finding a free source for its rarest blocks
 /// before it waits to be offered one.
 pub(super) const SOURCE_ATTEMPTS: usize = 4;
+
+/// Events between two looks at the run's stop flags.
+const STOP_CHECK_EVENTS: u64 = 4096;
 
 /// Random streams of a run, derived from its seed (the scenario's content
 /// and workload use streams 1 and 2).
@@ -245,6 +250,15 @@ impl<'a> Sim<'a> {
                 return Err(format!(
                     "{} events processed at t = {:.1} s with {} of {total} VMs complete (limits.max_events, --max-events)",
                     self.engine.processed(),
+                    self.now(),
+                    self.completed
+                ));
+            }
+            if self.engine.processed().is_multiple_of(STOP_CHECK_EVENTS)
+                && self.setup.stop.iter().any(|f| f.load(Ordering::Relaxed))
+            {
+                return Err(format!(
+                    "interrupted at t = {:.1} s with {} of {total} VMs complete",
                     self.now(),
                     self.completed
                 ));
