@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::atomic_file::{PartialFile, write_files_with};
+use crate::experiments::sweep_output::{csv_err, csv_writer, flush};
 use crate::plot::{Chart, Series, render_svg};
 use crate::scenario::{PolicyRun, Scenario};
 use crate::sim::metrics::{VmRecord, server_egress};
@@ -287,18 +288,6 @@ fn peak_egress_mbps(run: &PolicyRun, tick_s: f64) -> f64 {
         .iter()
         .map(|e| e.1)
         .fold(0.0, f64::max)
-}
-
-fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
-    csv::Writer::from_writer(out)
-}
-
-fn flush(mut w: csv::Writer<&mut Vec<u8>>) -> io::Result<()> {
-    w.flush()
-}
-
-fn csv_err(e: csv::Error) -> io::Error {
-    io::Error::other(e)
 }
 
 fn kebab<T: Serialize>(value: &T) -> String {

@@ -9,15 +9,19 @@ use serde::Serialize;
 use crate::experiments::sweep::{JobResult, PointStat, Sweep, replication_seed};
 use crate::input::config::Config;
 
-fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+/// A CSV writer into a buffer (output files are rendered whole, then
+/// written atomically).
+pub(crate) fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
     csv::Writer::from_writer(out)
 }
 
-fn flush(mut w: csv::Writer<&mut Vec<u8>>) -> io::Result<()> {
+/// Flush a buffered CSV writer.
+pub(crate) fn flush(mut w: csv::Writer<&mut Vec<u8>>) -> io::Result<()> {
     w.flush()
 }
 
-fn csv_err(e: csv::Error) -> io::Error {
+/// A CSV error as an I/O error.
+pub(crate) fn csv_err(e: csv::Error) -> io::Error {
     io::Error::other(e)
 }
 

@@ -68,13 +68,10 @@ impl AllocationRule for FluidMean {
     fn allocate(&mut self, snapshot: &Snapshot) -> Allocation {
         let groups = snapshot.groups;
         let u_s = snapshot.u_s_mbps;
-        let mut rates_mbps = vec![0.0; groups.len()];
-        if u_s.is_nan() || u_s <= 0.0 || !groups.iter().any(GroupState::has_demand) {
-            return Allocation {
-                rates_mbps,
-                iterations: 0,
-            };
+        if let Some(idle) = Allocation::idle(snapshot) {
+            return idle;
         }
+        let mut rates_mbps = vec![0.0; groups.len()];
         let mut floors = vec![0.0; groups.len()];
         let tick_s = self.tick_s.max(f64::MIN_POSITIVE);
         server_only_floors(snapshot, tick_s, self.floor_share, &mut floors);

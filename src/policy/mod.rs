@@ -124,6 +124,20 @@ pub struct Allocation {
     pub iterations: u32,
 }
 
+impl Allocation {
+    /// All zeros, when the server has no rate or no group has demand: what
+    /// every rule gives then, without running.
+    pub(crate) fn idle(snapshot: &Snapshot) -> Option<Allocation> {
+        let u_s = snapshot.u_s_mbps;
+        let nothing =
+            u_s.is_nan() || u_s <= 0.0 || !snapshot.groups.iter().any(GroupState::has_demand);
+        nothing.then(|| Allocation {
+            rates_mbps: vec![0.0; snapshot.groups.len()],
+            iterations: 0,
+        })
+    }
+}
+
 /// An allocation rule: maps a snapshot to per-group server rates.
 ///
 /// Rules may keep state between ticks (the subgradient rule warm-starts its

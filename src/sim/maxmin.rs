@@ -394,6 +394,22 @@ impl MaxMinNetwork {
     /// first-finishing first (flows at rate 0 last, by id), as
     /// `FairShare::drain` does.
     pub fn remove_flows_of(&mut self, now_s: f64, r: ResourceId) -> Vec<(FlowId, f64)> {
+        let ids = self.flows_by_completion(r);
+        let mut seeds = Vec::with_capacity(ids.len() * 2);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let slot = self.slot_of[&id];
+            let (hops, resources) = self.hops_of(slot);
+            seeds.extend_from_slice(&resources[..hops]);
+            out.push((id, self.stop(slot, now_s, false)));
+        }
+        self.recompute(now_s, &seeds);
+        out
+    }
+
+    /// The flows crossing `r`, first-finishing first (flows at rate 0
+    /// last, by id).
+    fn flows_by_completion(&self, r: ResourceId) -> Vec<FlowId> {
         let mut ids: Vec<(f64, FlowId)> = self
             .flows_of(r)
             .map(|id| {
@@ -402,16 +418,7 @@ impl MaxMinNetwork {
             })
             .collect();
         ids.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let mut seeds = Vec::with_capacity(ids.len() * 2);
-        let mut out = Vec::with_capacity(ids.len());
-        for (_, id) in ids {
-            let slot = self.slot_of[&id];
-            let (hops, resources) = self.hops_of(slot);
-            seeds.extend_from_slice(&resources[..hops]);
-            out.push((id, self.stop(slot, now_s, false)));
-        }
-        self.recompute(now_s, &seeds);
-        out
+        ids.into_iter().map(|(_, id)| id).collect()
     }
 
     /// The flow that finishes first, with the time it does (`None` when no

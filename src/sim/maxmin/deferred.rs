@@ -90,16 +90,9 @@ impl MaxMinNetwork {
     /// each with the Mb it still lacked, first-finishing first (flows at
     /// rate 0 last, by id), as [`remove_flows_of`](Self::remove_flows_of).
     pub fn remove_flows_of_deferred(&mut self, now_s: f64, r: ResourceId) -> Vec<(FlowId, f64)> {
-        let mut ids: Vec<(f64, FlowId)> = self
-            .flows_of(r)
+        self.flows_by_completion(r)
+            .into_iter()
             .map(|id| {
-                let t = self.completions.get_priority(&id);
-                (t.map_or(f64::INFINITY, |Reverse((t, _))| t.get()), id)
-            })
-            .collect();
-        ids.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        ids.into_iter()
-            .map(|(_, id)| {
                 let slot = self.slot_of[&id];
                 (id, self.stop_deferred(slot, now_s, false))
             })
