@@ -125,15 +125,6 @@ impl Workload {
             None => self.requests.last().map(|r| r.arrival_s),
         }
     }
-
-    /// The requests in arrival order, drawn as they are reached when
-    /// streamed.
-    pub fn iter_requests(&self) -> Box<dyn Iterator<Item = VmRequest> + '_> {
-        match &self.stream {
-            Some(s) => Box::new(s.clone()),
-            None => Box::new(self.requests.iter().copied()),
-        }
-    }
 }
 
 /// The cumulative distribution of `p` (last entry exactly 1).
@@ -530,7 +521,7 @@ mod tests {
             assert!(streamed.requests.is_empty());
             assert_eq!(streamed.request_count(), whole.requests.len());
             assert_eq!(streamed.last_arrival_s(), whole.last_arrival_s());
-            let drawn: Vec<VmRequest> = streamed.iter_requests().collect();
+            let drawn: Vec<VmRequest> = streamed.stream.clone().unwrap().collect();
             assert_eq!(drawn, whole.requests);
             assert_eq!(stream_rng, rng);
         }

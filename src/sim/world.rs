@@ -8,7 +8,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use crate::input::config::{Grouping, PieceSelection};
 use crate::input::seed::stream_seed;
 use crate::input::topology::Locality;
-use crate::input::workload::VmRequest;
+use crate::input::workload::{RequestStream, VmRequest};
 use crate::policy::{AllocationRule, build_rule};
 
 use super::engine::{Engine, EventId};
@@ -55,8 +55,10 @@ pub(super) struct Sim<'a> {
     pub(super) departed: Vec<PeerId>,
     pub(super) free_peers: Vec<PeerId>,
     pub(super) departed_since_purge: usize,
-    /// The requests still to arrive, in order, and the next one, scheduled.
-    pub(super) requests: Box<dyn Iterator<Item = VmRequest> + 'a>,
+    /// Under `workload.stream`: the requests still to be drawn, in order,
+    /// and the next one, scheduled. (Kept requests are all scheduled at
+    /// the start, from the workload.)
+    pub(super) stream: Option<RequestStream>,
     pub(super) next_request: Option<VmRequest>,
     /// Streamed requests scheduled so far.
     pub(super) scheduled: usize,
@@ -147,7 +149,7 @@ impl<'a> Sim<'a> {
             departed: Vec::new(),
             free_peers: Vec::new(),
             departed_since_purge: 0,
-            requests: setup.workload.iter_requests(),
+            stream: setup.workload.stream.clone(),
             next_request: None,
             scheduled: 0,
             free_slots: Vec::new(),
@@ -203,7 +205,7 @@ impl<'a> Sim<'a> {
 
     /// Draw the next streamed request and schedule its arrival.
     pub(super) fn schedule_next_arrival(&mut self) {
-        self.next_request = self.requests.next();
+        self.next_request = self.stream.as_mut().and_then(Iterator::next);
         if let Some(r) = self.next_request {
             self.engine
                 .schedule(r.arrival_s, Event::Arrival(self.scheduled));
