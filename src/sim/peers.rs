@@ -76,6 +76,7 @@ impl Sim<'_> {
             None => {
                 self.peers.push(peer);
                 self.free_slots.push(slots);
+                self.upload_listed.push(false);
             }
         }
         self.present_peers += 1;

@@ -64,6 +64,11 @@ pub(super) struct Sim<'a> {
     pub(super) scheduled: usize,
     /// Per peer: uploads it can start now (see `holders::Choice`).
     pub(super) free_slots: Vec<u32>,
+    /// Peers whose upload set changed during the event being handled, and
+    /// per peer slot whether it is listed: their completion events are
+    /// moved once, after the event, rather than at every change.
+    pub(super) uploads_changed: Vec<PeerId>,
+    pub(super) upload_listed: Vec<bool>,
     pub(super) flows: Vec<Flow>,
     pub(super) free_flows: Vec<FlowId>,
     /// Present holders per key, bucketed by rarity level.
@@ -153,6 +158,8 @@ impl<'a> Sim<'a> {
             next_request: None,
             scheduled: 0,
             free_slots: Vec::new(),
+            uploads_changed: Vec::new(),
+            upload_listed: Vec::new(),
             flows: Vec::new(),
             free_flows: Vec::new(),
             rarity: Rarity::new(&space),
@@ -237,6 +244,7 @@ impl<'a> Sim<'a> {
                 Event::Network => self.on_network(),
                 Event::Resolve => self.on_resolve(),
             }
+            self.move_upload_events();
             debug_assert_eq!(self.done.len(), self.completed - before);
             for record in self.done.drain(..) {
                 on_vm_done(&record);
@@ -322,7 +330,29 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Note that `p`'s uploads changed; its completion event moves when
+    /// the event being handled ends (`move_upload_events`). A delivery
+    /// typically frees an upload slot and fills it again at once, and
+    /// moving the event at each step would leave a stale heap entry.
     pub(super) fn refresh_peer_event(&mut self, p: PeerId) {
+        let listed = &mut self.upload_listed[p as usize];
+        if !*listed {
+            *listed = true;
+            self.uploads_changed.push(p);
+        }
+    }
+
+    /// Move the completion events of the peers whose uploads changed.
+    fn move_upload_events(&mut self) {
+        let mut changed = std::mem::take(&mut self.uploads_changed);
+        for p in changed.drain(..) {
+            self.upload_listed[p as usize] = false;
+            self.move_upload_event(p);
+        }
+        self.uploads_changed = changed;
+    }
+
+    fn move_upload_event(&mut self, p: PeerId) {
         let next = self.peers[p as usize]
             .uploads
             .next_completion()
