@@ -58,7 +58,7 @@ impl Sim<'_> {
         let r = &mut self.peers[receiver as usize];
         r.pending[key as usize / 64] |= 1 << (key % 64);
         r.peer_downloads += 1;
-        self.free_slots[sender as usize] -= 1;
+        self.uploaders[sender as usize].free_slots -= 1;
         if self.fabric.is_some() {
             self.net_start_peer(f, sender, receiver, size_mb);
         } else {
@@ -88,7 +88,7 @@ impl Sim<'_> {
         let Some(f) = self.peers[p as usize].uploads.pop_completed(now) else {
             return;
         };
-        self.free_slots[p as usize] += 1;
+        self.uploaders[p as usize].free_slots += 1;
         self.refresh_peer_event(p);
         self.deliver(f);
     }

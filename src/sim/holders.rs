@@ -10,7 +10,7 @@
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
-use super::state::{Peer, PeerId, PeerState};
+use super::state::{PeerId, Uploader};
 use super::world::Sim;
 
 /// Extra holders a sampled choice probes, per sample, when every sampled
@@ -42,10 +42,9 @@ impl Found {
 
 /// What a source choice needs besides the holder list.
 pub(super) struct Choice<'a> {
-    pub(super) peers: &'a [Peer],
-    /// Uploads each peer can start now (0 when gone, full or without
-    /// upload): one small array, so sampling touches little memory.
-    pub(super) free_slots: &'a [u32],
+    /// Per peer: uploads it can start now and whether it left; a small
+    /// array apart from the peers, so sampling touches little memory.
+    pub(super) uploaders: &'a [Uploader],
     /// The leecher asking (never its own source).
     pub(super) asker: PeerId,
     /// `upload_slots`.
@@ -57,13 +56,13 @@ pub(super) struct Choice<'a> {
 impl Choice<'_> {
     /// Uploads in progress at `h`, or `None` when it cannot serve now.
     fn load(&self, h: PeerId) -> Option<usize> {
-        let free = self.free_slots[h as usize] as usize;
+        let free = self.uploaders[h as usize].free_slots as usize;
         (h != self.asker && free > 0).then(|| self.slots - free)
     }
 
     /// Whether `h` left (its entry is then dropped from the list).
     fn gone(&self, h: PeerId) -> bool {
-        self.free_slots[h as usize] == 0 && self.peers[h as usize].state == PeerState::Gone
+        self.uploaders[h as usize].gone
     }
 
     /// The least-loaded holder with a free slot, random tie-break. Lists of
@@ -236,8 +235,8 @@ impl Sim<'_> {
     /// Drop every departed peer from the holder lists (order kept) and the
     /// waiting queues; their slots become free.
     fn purge_departed(&mut self) {
-        let peers = &self.peers;
-        let gone = |h: &PeerId| peers[*h as usize].state == PeerState::Gone;
+        let uploaders = &self.uploaders;
+        let gone = |h: &PeerId| uploaders[*h as usize].gone;
         for list in self.holders.iter_mut().chain(self.by_rack.lists_mut()) {
             list.retain(|h| !gone(h));
         }

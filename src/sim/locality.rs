@@ -120,8 +120,7 @@ impl Sim<'_> {
     pub(super) fn choose_source(&mut self, key: u32, asker: PeerId) -> Found {
         let peers = &self.setup.peers;
         let choice = Choice {
-            peers: &self.peers,
-            free_slots: &self.free_slots,
+            uploaders: &self.uploaders,
             asker,
             slots: peers.upload_slots as usize,
             samples: peers.source_samples as usize,

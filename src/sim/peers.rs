@@ -5,7 +5,7 @@ use crate::input::config::Grouping;
 
 use super::metrics::{Download, VmRecord};
 use super::space::keys;
-use super::state::{Event, Peer, PeerId, PeerState};
+use super::state::{Event, Peer, PeerId, PeerState, Uploader};
 use super::transfer::FairShare;
 
 /// `member_index` of a group the peer is not a member of.
@@ -71,11 +71,11 @@ impl Sim<'_> {
             Some(slot) => {
                 let i = slot as usize;
                 self.peers[i] = peer;
-                self.free_slots[i] = slots;
+                self.uploaders[i] = Uploader::new(slots);
             }
             None => {
                 self.peers.push(peer);
-                self.free_slots.push(slots);
+                self.uploaders.push(Uploader::new(slots));
                 self.upload_listed.push(false);
             }
         }
@@ -157,7 +157,7 @@ impl Sim<'_> {
         let image = self.peers[p as usize].image as usize;
         self.account_peer_upload(p, now);
         self.peers[p as usize].state = PeerState::Gone;
-        self.free_slots[p as usize] = 0;
+        self.uploaders[p as usize] = Uploader::GONE;
         // Uploads in flight are cut off: their receivers lose the partial block.
         let drained = self.drain_uploads(p);
         let cut = self.cut_flows(drained);

@@ -53,6 +53,32 @@ pub(super) struct Peer {
     pub(super) from_peers_mb: f64,
 }
 
+/// What source choice reads of a peer, kept in an array of its own (8
+/// bytes a peer) so that sampling holders touches little memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Uploader {
+    /// Uploads it can start now (0 when gone, full or without upload).
+    pub(super) free_slots: u32,
+    /// Whether it departed (its holder entries are then stale).
+    pub(super) gone: bool,
+}
+
+impl Uploader {
+    /// A departed peer.
+    pub(super) const GONE: Uploader = Uploader {
+        free_slots: 0,
+        gone: true,
+    };
+
+    /// A present peer with `slots` upload slots, all free.
+    pub(super) fn new(slots: u32) -> Uploader {
+        Uploader {
+            free_slots: slots,
+            gone: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Source {
     Peer(PeerId),

@@ -166,7 +166,7 @@ impl Sim<'_> {
         let image = self.peers[h as usize].image as usize;
         let mut i = 0;
         while i < self.space.image_words[image].len() {
-            if self.free_slots[h as usize] == 0 {
+            if self.uploaders[h as usize].free_slots == 0 {
                 return;
             }
             let w = self.space.image_words[image][i] as usize;
@@ -196,7 +196,7 @@ impl Sim<'_> {
                 continue;
             }
             loop {
-                if self.free_slots[h as usize] == 0 {
+                if self.uploaders[h as usize].free_slots == 0 {
                     return;
                 }
                 let Some(l) = self.waiting.pop(key, rack) else {
@@ -235,7 +235,7 @@ impl Sim<'_> {
                 self.waiting.stop(l);
                 return;
             }
-            if self.free_slots[h as usize] == 0 {
+            if self.uploaders[h as usize].free_slots == 0 {
                 return;
             }
             let image = leecher.image as usize;

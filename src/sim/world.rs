@@ -17,7 +17,7 @@ use super::locality::RackHolders;
 use super::metrics::{Download, RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
 use super::space::Space;
-use super::state::{Event, Flow, Group, Peer, PeerId, PeerState};
+use super::state::{Event, Flow, Group, Peer, PeerId, PeerState, Uploader};
 use super::topology::Racks;
 use super::transfer::{FairShare, FlowId};
 use super::waiting::Waiting;
@@ -62,8 +62,9 @@ pub(super) struct Sim<'a> {
     pub(super) next_request: Option<VmRequest>,
     /// Streamed requests scheduled so far.
     pub(super) scheduled: usize,
-    /// Per peer: uploads it can start now (see `holders::Choice`).
-    pub(super) free_slots: Vec<u32>,
+    /// Per peer slot: its free upload slots and whether it left, the
+    /// little that source choice reads (see `holders::Choice`).
+    pub(super) uploaders: Vec<Uploader>,
     /// Peers whose upload set changed during the event being handled, and
     /// per peer slot whether it is listed: their completion events are
     /// moved once, after the event, rather than at every change.
@@ -157,7 +158,7 @@ impl<'a> Sim<'a> {
             stream: setup.workload.stream.clone(),
             next_request: None,
             scheduled: 0,
-            free_slots: Vec::new(),
+            uploaders: Vec::new(),
             uploads_changed: Vec::new(),
             upload_listed: Vec::new(),
             flows: Vec::new(),
