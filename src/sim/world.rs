@@ -106,32 +106,8 @@ pub(super) struct Sim<'a> {
 impl<'a> Sim<'a> {
     pub(super) fn new(setup: RunSetup<'a>) -> Sim<'a> {
         let space = Space::new(setup.content, setup.policy.swarms);
-        let k = setup.content.images.len();
-        let popularity = &setup.workload.popularity;
-        let (n_groups, group_pop): (usize, Vec<f64>) = match setup.policy.groups {
-            Grouping::Image => (k, popularity.clone()),
-            Grouping::Chunk => {
-                let mut pop = vec![0.0; space.chunk_first.len()];
-                for (i, chunks) in space.image_chunks.iter().enumerate() {
-                    for &c in chunks {
-                        pop[c as usize] += popularity[i];
-                    }
-                }
-                (pop.len(), pop)
-            }
-        };
-        let groups = (0..n_groups)
-            .map(|g| Group {
-                share: FairShare::new(0.0),
-                event: None,
-                members: Vec::new(),
-                seeders: 0,
-                remaining_mb: 0.0,
-                peer_mb_since_tick: 0.0,
-                popularity: group_pop[g],
-                sent_mb_at_tick: 0.0,
-            })
-            .collect();
+        let groups = server_groups(&setup, &space);
+        let n_groups = groups.len();
         let rule = build_rule(setup.policy, setup.subgradient, setup.server.tick_s);
         let hosts = setup.workload.request_count() + setup.workload.initial_seeders.len();
         let racks = match setup.topology {
@@ -370,6 +346,37 @@ impl<'a> Sim<'a> {
         let slot = &mut self.groups[g as usize].event;
         refresh(&mut self.engine, slot, next, Event::ServerGroup(g));
     }
+}
+
+/// The server's groups (docs/model.md section 5): one per image, or one per
+/// swarm chunk, each with the popularity of the requests it serves.
+fn server_groups(setup: &RunSetup, space: &Space) -> Vec<Group> {
+    let popularity = &setup.workload.popularity;
+    let group_pop: Vec<f64> = match setup.policy.groups {
+        Grouping::Image => popularity.clone(),
+        Grouping::Chunk => {
+            let mut pop = vec![0.0; space.chunk_first.len()];
+            for (i, chunks) in space.image_chunks.iter().enumerate() {
+                for &c in chunks {
+                    pop[c as usize] += popularity[i];
+                }
+            }
+            pop
+        }
+    };
+    group_pop
+        .into_iter()
+        .map(|popularity| Group {
+            share: FairShare::new(0.0),
+            event: None,
+            members: Vec::new(),
+            seeders: 0,
+            remaining_mb: 0.0,
+            peer_mb_since_tick: 0.0,
+            popularity,
+            sent_mb_at_tick: 0.0,
+        })
+        .collect()
 }
 
 /// Point `slot` at an event for `next` (or cancel it when `None`).
