@@ -27,20 +27,26 @@ impl Sim<'_> {
         self.candidates.clear();
         let peer = &self.peers[p as usize];
         let image = peer.image as usize;
+        let mask = &self.space.image_mask[image];
+        let served = holder.map(|h| &self.peers[h as usize].have);
         for &w in &self.space.image_words[image] {
             let w = w as usize;
-            let mut bits = self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w];
-            if let Some(h) = holder {
-                bits &= self.peers[h as usize].have[w];
-            }
-            for &k in excluded {
-                if k as usize / 64 == w {
-                    bits &= !(1u64 << (k % 64));
-                }
+            let mut bits = mask[w] & !peer.have[w] & !peer.pending[w];
+            if let Some(served) = served {
+                bits &= served[w];
             }
             if bits != 0 {
                 self.candidates.push((w, bits));
             }
+        }
+        if !excluded.is_empty() {
+            for &k in excluded {
+                let (w, bit) = (k as usize / 64, 1u64 << (k % 64));
+                if let Some(c) = self.candidates.iter_mut().find(|c| c.0 == w) {
+                    c.1 &= !bit;
+                }
+            }
+            self.candidates.retain(|&(_, bits)| bits != 0);
         }
     }
 

@@ -36,8 +36,10 @@ pub(super) struct Waiting {
     racks: usize,
     /// Per peer: its rack's queue (0 without rack locality).
     rack_of: Vec<u32>,
-    /// Keys whose queue may be non-empty (a bitset of the space).
+    /// Keys whose queue may be non-empty (a bitset of the space), and how
+    /// many they are: with none, an offer has nothing to look at.
     nonempty: Vec<u64>,
+    nonempty_keys: usize,
 }
 
 impl Waiting {
@@ -51,6 +53,7 @@ impl Waiting {
             racks,
             rack_of: Vec::new(),
             nonempty: vec![0; n_keys.div_ceil(64)],
+            nonempty_keys: 0,
         }
     }
 
@@ -94,19 +97,20 @@ impl Waiting {
     /// Put `p` on the queues of the keys of `words` (`(word, bits)`) it is
     /// not on yet.
     fn enqueue(&mut self, p: PeerId, words: impl Iterator<Item = (usize, u64)>) {
+        let rack = self.rack_of[p as usize] as usize;
         let queued = &mut self.queued[p as usize];
-        let mut new: Vec<(usize, u64)> = Vec::new();
         for (w, bits) in words {
             let fresh = bits & !queued[w];
-            if fresh != 0 {
-                queued[w] |= fresh;
-                new.push((w, fresh));
+            queued[w] |= fresh;
+            for key in keys(std::iter::once((w, fresh))) {
+                self.queues[key as usize * self.racks + rack].push_back(p);
+                let word = &mut self.nonempty[key as usize / 64];
+                let bit = 1 << (key % 64);
+                if *word & bit == 0 {
+                    *word |= bit;
+                    self.nonempty_keys += 1;
+                }
             }
-        }
-        let rack = self.rack_of[p as usize] as usize;
-        for key in keys(new.into_iter()) {
-            self.queues[key as usize * self.racks + rack].push_back(p);
-            self.nonempty[key as usize / 64] |= 1 << (key % 64);
         }
     }
 
@@ -129,7 +133,12 @@ impl Waiting {
 
     /// `key`'s queues were served until empty: no one waits for it.
     fn emptied(&mut self, key: u32) {
-        self.nonempty[key as usize / 64] &= !(1 << (key % 64));
+        let word = &mut self.nonempty[key as usize / 64];
+        let bit = 1 << (key % 64);
+        if *word & bit != 0 {
+            *word &= !bit;
+            self.nonempty_keys -= 1;
+        }
     }
 }
 
@@ -163,6 +172,9 @@ impl Sim<'_> {
     /// Holder `h` has a free slot or a new block: serve waiting leechers
     /// from the queues of the blocks it holds.
     pub(super) fn offer(&mut self, h: PeerId) {
+        if self.waiting.nonempty_keys == 0 {
+            return;
+        }
         let image = self.peers[h as usize].image as usize;
         let mut i = 0;
         while i < self.space.image_words[image].len() {
