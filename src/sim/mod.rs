@@ -16,6 +16,7 @@
 //! (end-of-run checks). Fast models have slow references beside them,
 //! compiled for tests only.
 
+mod changed;
 mod choice;
 mod endgame;
 pub mod engine;

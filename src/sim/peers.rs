@@ -76,7 +76,6 @@ impl Sim<'_> {
             None => {
                 self.peers.push(peer);
                 self.uploaders.push(Uploader::new(slots));
-                self.upload_listed.push(false);
             }
         }
         self.present_peers += 1;

@@ -11,6 +11,7 @@ use crate::input::topology::Locality;
 use crate::input::workload::{RequestStream, VmRequest};
 use crate::policy::{AllocationRule, build_rule};
 
+use super::changed::Changed;
 use super::engine::{Engine, EventId};
 use super::fabric::Fabric;
 use super::locality::RackHolders;
@@ -65,11 +66,10 @@ pub(super) struct Sim<'a> {
     /// Per peer slot: its free upload slots and whether it left, the
     /// little that source choice reads (see `holders::Choice`).
     pub(super) uploaders: Vec<Uploader>,
-    /// Peers whose upload set changed during the event being handled, and
-    /// per peer slot whether it is listed: their completion events are
-    /// moved once, after the event, rather than at every change.
-    pub(super) uploads_changed: Vec<PeerId>,
-    pub(super) upload_listed: Vec<bool>,
+    /// Peers whose uploads and server groups whose flows changed during the
+    /// event being handled: their completion events move once it ends.
+    pub(super) uploads_changed: Changed,
+    pub(super) groups_changed: Changed,
     pub(super) flows: Vec<Flow>,
     pub(super) free_flows: Vec<FlowId>,
     /// Present holders per key, bucketed by rarity level.
@@ -135,8 +135,8 @@ impl<'a> Sim<'a> {
             next_request: None,
             scheduled: 0,
             uploaders: Vec::new(),
-            uploads_changed: Vec::new(),
-            upload_listed: Vec::new(),
+            uploads_changed: Changed::default(),
+            groups_changed: Changed::default(),
             flows: Vec::new(),
             free_flows: Vec::new(),
             rarity: Rarity::new(&space),
@@ -221,7 +221,7 @@ impl<'a> Sim<'a> {
                 Event::Network => self.on_network(),
                 Event::Resolve => self.on_resolve(),
             }
-            self.move_upload_events();
+            self.move_changed_events();
             debug_assert_eq!(self.done.len(), self.completed - before);
             for record in self.done.drain(..) {
                 on_vm_done(&record);
@@ -308,25 +308,28 @@ impl<'a> Sim<'a> {
     }
 
     /// Note that `p`'s uploads changed; its completion event moves when
-    /// the event being handled ends (`move_upload_events`). A delivery
-    /// typically frees an upload slot and fills it again at once, and
-    /// moving the event at each step would leave a stale heap entry.
+    /// the event being handled ends (see `changed`).
     pub(super) fn refresh_peer_event(&mut self, p: PeerId) {
-        let listed = &mut self.upload_listed[p as usize];
-        if !*listed {
-            *listed = true;
-            self.uploads_changed.push(p);
-        }
+        self.uploads_changed.mark(p);
     }
 
-    /// Move the completion events of the peers whose uploads changed.
-    fn move_upload_events(&mut self) {
-        let mut changed = std::mem::take(&mut self.uploads_changed);
-        for p in changed.drain(..) {
-            self.upload_listed[p as usize] = false;
+    /// Note that group `g`'s server flows changed (see `changed`).
+    pub(super) fn refresh_group_event(&mut self, g: u32) {
+        self.groups_changed.mark(g);
+    }
+
+    /// Move the completion events of the peers and groups that changed.
+    fn move_changed_events(&mut self) {
+        let peers = self.uploads_changed.take();
+        for &p in &peers {
             self.move_upload_event(p);
         }
-        self.uploads_changed = changed;
+        self.uploads_changed.give_back(peers);
+        let groups = self.groups_changed.take();
+        for &g in &groups {
+            self.move_group_event(g);
+        }
+        self.groups_changed.give_back(groups);
     }
 
     fn move_upload_event(&mut self, p: PeerId) {
@@ -338,7 +341,7 @@ impl<'a> Sim<'a> {
         refresh(&mut self.engine, slot, next, Event::PeerUpload(p));
     }
 
-    pub(super) fn refresh_group_event(&mut self, g: u32) {
+    fn move_group_event(&mut self, g: u32) {
         let next = self.groups[g as usize]
             .share
             .next_completion()
