@@ -2,7 +2,7 @@
 //! events ordered by time, then by insertion sequence, with cancellation and
 //! rescheduling. It knows nothing of VMs; the model decides what an event is.
 
-use std::cmp::Reverse;
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 /// Handle of a pending event, for cancelling or rescheduling it: a slot of
@@ -17,16 +17,42 @@ pub struct EventId {
 /// Order key: time first, then insertion sequence, so that events at the same
 /// time fire in the order they were scheduled (a total, deterministic order).
 /// The time is kept as the bits of a non-negative `f64`, which order as the
-/// numbers do, so comparing keys is comparing two integers.
+/// numbers do, in the high half of one integer and the sequence in the low
+/// half, so comparing keys is comparing two integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    time_bits: u64,
-    seq: u64,
-}
+struct Key(u128);
 
 impl Key {
-    fn time_s(&self) -> f64 {
-        f64::from_bits(self.time_bits)
+    fn new(time_s: f64, seq: u64) -> Key {
+        Key(u128::from(time_s.to_bits()) << 64 | u128::from(seq))
+    }
+
+    fn time_s(self) -> f64 {
+        f64::from_bits((self.0 >> 64) as u64)
+    }
+
+    fn seq(self) -> u64 {
+        self.0 as u64
+    }
+}
+
+/// A heap entry: a key and the slot of its event, ordered by key alone and
+/// reversed, so that the standard (max-)heap pops the earliest key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    key: Key,
+    slot: u32,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -49,7 +75,7 @@ struct Slot<E> {
 pub struct Engine<E> {
     now_s: f64,
     next_seq: u64,
-    heap: BinaryHeap<Reverse<(Key, u32)>>,
+    heap: BinaryHeap<Entry>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     pending: usize,
@@ -107,9 +133,9 @@ impl<E> Engine<E> {
             }
         };
         let s = &mut self.slots[slot as usize];
-        s.seq = key.seq;
+        s.seq = key.seq();
         s.event = Some(event);
-        self.heap.push(Reverse((key, slot)));
+        self.heap.push(Entry { key, slot });
         self.pending += 1;
         EventId {
             slot,
@@ -130,8 +156,8 @@ impl<E> Engine<E> {
             return false;
         }
         let key = self.key(time_s);
-        self.slots[id.slot as usize].seq = key.seq;
-        self.heap.push(Reverse((key, id.slot)));
+        self.slots[id.slot as usize].seq = key.seq();
+        self.heap.push(Entry { key, slot: id.slot });
         true
     }
 
@@ -145,13 +171,13 @@ impl<E> Engine<E> {
     /// The time of the next event, if any.
     pub fn peek_time_s(&mut self) -> Option<f64> {
         self.skip_stale();
-        self.heap.peek().map(|Reverse((k, _))| k.time_s())
+        self.heap.peek().map(|e| e.key.time_s())
     }
 
     /// Pop the next event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(EventId, E)> {
         self.skip_stale();
-        let Reverse((key, slot)) = self.heap.pop()?;
+        let Entry { key, slot } = self.heap.pop()?;
         self.now_s = self.now_s.max(key.time_s());
         self.processed += 1;
         let s = &mut self.slots[slot as usize];
@@ -166,9 +192,9 @@ impl<E> Engine<E> {
 
     /// Drop heap entries of cancelled or rescheduled events from the top.
     fn skip_stale(&mut self) {
-        while let Some(Reverse((key, slot))) = self.heap.peek() {
-            let s = &self.slots[*slot as usize];
-            if s.event.is_some() && s.seq == key.seq {
+        while let Some(&Entry { key, slot }) = self.heap.peek() {
+            let s = &self.slots[slot as usize];
+            if s.event.is_some() && s.seq == key.seq() {
                 return;
             }
             self.heap.pop();
@@ -188,10 +214,7 @@ impl<E> Engine<E> {
         self.next_seq += 1;
         // Never before now, and never -0.0, whose bits would sort last.
         let time_s = time_s.max(self.now_s) + 0.0;
-        Key {
-            time_bits: time_s.to_bits(),
-            seq,
-        }
+        Key::new(time_s, seq)
     }
 }
 
