@@ -2,8 +2,7 @@
 //! events ordered by time, then by insertion sequence, with cancellation and
 //! rescheduling. It knows nothing of VMs; the model decides what an event is.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use super::queue::{KeyQueue, RADIX_FROM};
 
 /// Handle of a pending event, for cancelling or rescheduling it: a slot of
 /// the engine's payload store and the generation of its occupant, so a
@@ -36,26 +35,6 @@ impl Key {
     }
 }
 
-/// A heap entry: a key and the slot of its event, ordered by key alone and
-/// reversed, so that the standard (max-)heap pops the earliest key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    key: Key,
-    slot: u32,
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// A payload slot: the event and the sequence number of its live heap entry.
 #[derive(Debug)]
 struct Slot<E> {
@@ -66,16 +45,17 @@ struct Slot<E> {
 
 /// The event queue and clock. `E` is the model's event type.
 ///
-/// A binary heap of `(key, slot)` entries with lazy deletion: rescheduling
-/// pushes a new entry and cancelling empties the slot, and entries whose
-/// sequence number is no longer their slot's are skipped when they surface.
-/// This costs no hashing and no index bookkeeping per heap move, which an
-/// indexed priority queue pays on every operation.
+/// A queue of `(key, slot)` entries (a binary heap, or a radix heap once
+/// large; see `queue`) with lazy deletion: rescheduling pushes a new entry
+/// and cancelling empties the slot, and entries whose sequence number is no
+/// longer their slot's are skipped when they surface. This costs no hashing
+/// and no index bookkeeping per heap move, which an indexed priority queue
+/// pays on every operation.
 #[derive(Debug)]
 pub struct Engine<E> {
     now_s: f64,
     next_seq: u64,
-    heap: BinaryHeap<Entry>,
+    queue: KeyQueue,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     pending: usize,
@@ -94,7 +74,7 @@ impl<E> Engine<E> {
         Engine {
             now_s: 0.0,
             next_seq: 0,
-            heap: BinaryHeap::new(),
+            queue: KeyQueue::new(RADIX_FROM),
             slots: Vec::new(),
             free: Vec::new(),
             pending: 0,
@@ -135,7 +115,7 @@ impl<E> Engine<E> {
         let s = &mut self.slots[slot as usize];
         s.seq = key.seq();
         s.event = Some(event);
-        self.heap.push(Entry { key, slot });
+        self.queue.push(key.0, slot);
         self.pending += 1;
         EventId {
             slot,
@@ -157,7 +137,7 @@ impl<E> Engine<E> {
         }
         let key = self.key(time_s);
         self.slots[id.slot as usize].seq = key.seq();
-        self.heap.push(Entry { key, slot: id.slot });
+        self.queue.push(key.0, id.slot);
         true
     }
 
@@ -168,36 +148,27 @@ impl<E> Engine<E> {
         event
     }
 
-    /// The time of the next event, if any.
-    pub fn peek_time_s(&mut self) -> Option<f64> {
-        self.skip_stale();
-        self.heap.peek().map(|e| e.key.time_s())
-    }
-
     /// Pop the next event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(EventId, E)> {
-        self.skip_stale();
-        let Entry { key, slot } = self.heap.pop()?;
-        self.now_s = self.now_s.max(key.time_s());
-        self.processed += 1;
-        let s = &mut self.slots[slot as usize];
-        let id = EventId {
-            slot,
-            generation: s.generation,
-        };
-        let event = s.event.take()?;
-        self.release(slot);
-        Some((id, event))
-    }
-
-    /// Drop heap entries of cancelled or rescheduled events from the top.
-    fn skip_stale(&mut self) {
-        while let Some(&Entry { key, slot }) = self.heap.peek() {
-            let s = &self.slots[slot as usize];
-            if s.event.is_some() && s.seq == key.seq() {
-                return;
+        loop {
+            let (raw, slot) = self.queue.pop()?;
+            let key = Key(raw);
+            let s = &mut self.slots[slot as usize];
+            // Entries of cancelled or rescheduled events are skipped.
+            if s.seq != key.seq() {
+                continue;
             }
-            self.heap.pop();
+            let Some(event) = s.event.take() else {
+                continue;
+            };
+            self.now_s = self.now_s.max(key.time_s());
+            self.processed += 1;
+            let id = EventId {
+                slot,
+                generation: s.generation,
+            };
+            self.release(slot);
+            return Some((id, event));
         }
     }
 
@@ -255,6 +226,7 @@ mod tests {
         e.schedule(5.0, 1);
         e.pop();
         e.schedule(1.0, 2);
-        assert_eq!(e.peek_time_s(), Some(5.0));
+        assert_eq!(e.pop().map(|p| p.1), Some(2));
+        assert_eq!(e.now_s(), 5.0);
     }
 }

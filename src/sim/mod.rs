@@ -3,7 +3,8 @@
 //! sections on swarms and transfers), producing per-VM and per-tick records
 //! ([`metrics`]).
 //!
-//! One concept a file: [`engine`] (events), [`transfer`] (processor
+//! One concept a file: [`engine`] (events), `queue` (its pending
+//! entries), `changed` (resources whose events move), [`transfer`] (processor
 //! sharing), [`maxmin`] (max-min sharing of several resources at once, for
 //! rack and link capacities; its deferred mode batches the exact solves),
 //! `topology` (hosts in racks), `fabric` (the data center's links as one
@@ -31,6 +32,7 @@ pub mod maxmin;
 mod maxmin_reference;
 pub mod metrics;
 mod peers;
+mod queue;
 mod rarity;
 mod server;
 mod sources;
