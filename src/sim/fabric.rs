@@ -240,7 +240,7 @@ impl Sim<'_> {
     pub(super) fn upload_count(&self, p: PeerId) -> usize {
         match &self.fabric {
             Some(fab) => fab.uploads(p),
-            None => self.peers[p as usize].uploads.len(),
+            None => self.uploads[p as usize].share.len(),
         }
     }
 
@@ -249,7 +249,7 @@ impl Sim<'_> {
         match &self.fabric {
             Some(fab) => fab.net.sent_mb(fab.nic_up[p as usize], now_s),
             None => {
-                let uploads = &mut self.peers[p as usize].uploads;
+                let uploads = &mut self.uploads[p as usize].share;
                 uploads.advance(now_s);
                 uploads.sent_mb()
             }
@@ -273,7 +273,7 @@ impl Sim<'_> {
     pub(super) fn drain_uploads(&mut self, p: PeerId) -> Vec<(FlowId, f64)> {
         let now = self.now();
         let Some(fab) = &mut self.fabric else {
-            return self.peers[p as usize].uploads.drain(now);
+            return self.uploads[p as usize].share.drain(now);
         };
         let drained = fab
             .net
@@ -328,8 +328,8 @@ impl Sim<'_> {
         match &self.fabric {
             Some(fab) => fab.estimate_mbps(&fab.peer_path(&self.racks, h, p)),
             None => {
-                let sender = &self.peers[h as usize];
-                sender.upload_mbps / (sender.uploads.len() + 1) as f64
+                let flows = self.uploads[h as usize].share.len();
+                self.peers[h as usize].upload_mbps / (flows + 1) as f64
             }
         }
     }

@@ -63,7 +63,7 @@ impl Sim<'_> {
             self.net_start_peer(f, sender, receiver, size_mb);
         } else {
             let now = self.now();
-            self.peers[sender as usize].uploads.add(now, f, size_mb);
+            self.uploads[sender as usize].share.add(now, f, size_mb);
             self.refresh_peer_event(sender);
         }
         self.counters.max_uploads_per_peer = self
@@ -83,9 +83,9 @@ impl Sim<'_> {
     }
 
     pub(super) fn on_peer_upload(&mut self, p: PeerId) {
-        self.peers[p as usize].upload_event = None;
-        let now = self.now();
-        let Some(f) = self.peers[p as usize].uploads.pop_completed(now) else {
+        let upload = &mut self.uploads[p as usize];
+        upload.event = None;
+        let Some(f) = upload.share.pop_completed(self.engine.now_s()) else {
             return;
         };
         self.uploaders[p as usize].free_slots += 1;

@@ -5,7 +5,7 @@ use crate::input::config::Grouping;
 
 use super::metrics::{Download, VmRecord};
 use super::space::keys;
-use super::state::{Event, Peer, PeerId, PeerState, Uploader};
+use super::state::{Event, Peer, PeerId, PeerState, Upload, Uploader};
 use super::transfer::FairShare;
 
 /// `member_index` of a group the peer is not a member of.
@@ -41,6 +41,10 @@ impl Sim<'_> {
         } else {
             0
         };
+        let upload = Upload {
+            share: FairShare::new(upload_mbps),
+            event: None,
+        };
         let peer = Peer {
             image: image as u32,
             upload_mbps,
@@ -53,9 +57,7 @@ impl Sim<'_> {
                 .map(|&c| self.space.chunk_blocks[c as usize])
                 .collect(),
             peer_downloads: 0,
-            uploads: FairShare::new(upload_mbps),
             member_index: vec![NOT_MEMBER; self.groups_of_image(image).len()],
-            upload_event: None,
             server_flows: Vec::new(),
             vm,
             lifetime_s,
@@ -72,10 +74,12 @@ impl Sim<'_> {
                 let i = slot as usize;
                 self.peers[i] = peer;
                 self.uploaders[i] = Uploader::new(slots);
+                self.uploads[i] = upload;
             }
             None => {
                 self.peers.push(peer);
                 self.uploaders.push(Uploader::new(slots));
+                self.uploads.push(upload);
             }
         }
         self.present_peers += 1;
@@ -160,7 +164,7 @@ impl Sim<'_> {
         // Uploads in flight are cut off: their receivers lose the partial block.
         let drained = self.drain_uploads(p);
         let cut = self.cut_flows(drained);
-        if let Some(e) = self.peers[p as usize].upload_event.take() {
+        if let Some(e) = self.uploads[p as usize].event.take() {
             self.engine.cancel(e);
         }
         let held: Vec<u32> = keys(self.space.image_keys(image)).collect();

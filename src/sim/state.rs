@@ -31,11 +31,9 @@ pub(super) struct Peer {
     pub(super) chunk_missing: Vec<u32>,
     /// Block requests in flight to peers.
     pub(super) peer_downloads: u32,
-    pub(super) uploads: FairShare,
     /// Its index in the members of each group of its image (in the order
     /// of `groups_of_image`), so leaving a group is O(1).
     pub(super) member_index: Vec<u32>,
-    pub(super) upload_event: Option<EventId>,
     /// (group, flow) of the server flows in flight to this peer.
     pub(super) server_flows: Vec<(u32, FlowId)>,
     /// Request index, `None` for a preheated seeder.
@@ -51,6 +49,15 @@ pub(super) struct Peer {
     pub(super) counted: bool,
     pub(super) from_server_mb: f64,
     pub(super) from_peers_mb: f64,
+}
+
+/// A peer's upload: its capacity shared equally by its flows, and the
+/// pending event of the first to finish. Kept apart from the peer's record,
+/// in an array of its own, because the sender's side of a transfer needs
+/// nothing else of the sender.
+pub(super) struct Upload {
+    pub(super) share: FairShare,
+    pub(super) event: Option<EventId>,
 }
 
 /// What source choice reads of a peer, kept in an array of its own (8

@@ -18,7 +18,7 @@ use super::locality::RackHolders;
 use super::metrics::{Download, RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
 use super::space::Space;
-use super::state::{Event, Flow, Group, Peer, PeerId, PeerState, Uploader};
+use super::state::{Event, Flow, Group, Peer, PeerId, PeerState, Upload, Uploader};
 use super::topology::Racks;
 use super::transfer::{FairShare, FlowId};
 use super::waiting::Waiting;
@@ -66,6 +66,8 @@ pub(super) struct Sim<'a> {
     /// Per peer slot: its free upload slots and whether it left, the
     /// little that source choice reads (see `holders::Choice`).
     pub(super) uploaders: Vec<Uploader>,
+    /// Per peer slot: its upload (see `state::Upload`).
+    pub(super) uploads: Vec<Upload>,
     /// Peers whose uploads and server groups whose flows changed during the
     /// event being handled: their completion events move once it ends.
     pub(super) uploads_changed: Changed,
@@ -135,6 +137,7 @@ impl<'a> Sim<'a> {
             next_request: None,
             scheduled: 0,
             uploaders: Vec::new(),
+            uploads: Vec::new(),
             uploads_changed: Changed::default(),
             groups_changed: Changed::default(),
             flows: Vec::new(),
@@ -333,12 +336,14 @@ impl<'a> Sim<'a> {
     }
 
     fn move_upload_event(&mut self, p: PeerId) {
-        let next = self.peers[p as usize]
-            .uploads
-            .next_completion()
-            .map(|(_, t)| t);
-        let slot = &mut self.peers[p as usize].upload_event;
-        refresh(&mut self.engine, slot, next, Event::PeerUpload(p));
+        let upload = &mut self.uploads[p as usize];
+        let next = upload.share.next_completion().map(|(_, t)| t);
+        refresh(
+            &mut self.engine,
+            &mut upload.event,
+            next,
+            Event::PeerUpload(p),
+        );
     }
 
     fn move_group_event(&mut self, g: u32) {
