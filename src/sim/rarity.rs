@@ -118,49 +118,64 @@ impl Rarity {
         self.levels[from * self.words + w] &= !bit;
         self.levels[to * self.words + w] |= bit;
         let chunk = self.key_chunk[key as usize] as usize;
+        let (from_word, to_word) = (from / 64, to / 64);
         for &i in &self.chunk_images[chunk] {
             let population = &mut self.image_population[i as usize];
             let bitmap = &mut self.image_levels[i as usize];
-            let summary = &mut self.image_level_words[i as usize];
             if population.len() <= to {
                 population.resize(to + 1, 0);
-                bitmap.resize(to / 64 + 1, 0);
-                summary.resize(to / 64 / 64 + 1, 0);
+                bitmap.resize(to_word + 1, 0);
+                self.image_level_words[i as usize].resize(to_word / 64 + 1, 0);
             }
             population[from] -= 1;
             if population[from] == 0 {
-                let w = from / 64;
-                bitmap[w] &= !(1 << (from % 64));
-                if bitmap[w] == 0 {
-                    summary[w / 64] &= !(1 << (w % 64));
-                }
+                bitmap[from_word] &= !(1 << (from % 64));
             }
             population[to] += 1;
-            let w = to / 64;
-            bitmap[w] |= 1 << (to % 64);
-            summary[w / 64] |= 1 << (w % 64);
+            bitmap[to_word] |= 1 << (to % 64);
+            // Within one word of levels (63 moves in 64) the word stays
+            // non-empty and the summary as it was.
+            if from_word != to_word {
+                let summary = &mut self.image_level_words[i as usize];
+                if bitmap[from_word] == 0 {
+                    summary[from_word / 64] &= !(1 << (from_word % 64));
+                }
+                summary[to_word / 64] |= 1 << (to_word % 64);
+            }
         }
     }
 
-    /// The first level at or above `level` where `image` has keys.
+    /// The first level at or above `level` where `image` has keys: the
+    /// next few words of its bitmap read in turn (all there is with few
+    /// peers), then its summary.
+    #[inline(always)]
     fn next_level(&self, image: usize, level: usize) -> Option<usize> {
         let bitmap = &self.image_levels[image];
-        let w = level / 64;
-        let bits = bitmap.get(w)? & (u64::MAX << (level % 64));
-        if bits != 0 {
-            return Some(w * 64 + bits.trailing_zeros() as usize);
+        let mut w = level / 64;
+        let mut bits = bitmap.get(w)? & (u64::MAX << (level % 64));
+        let by_summary_from = w + LINEAR_WORDS;
+        while bits == 0 {
+            w += 1;
+            if w == by_summary_from {
+                return self.next_level_by_summary(image, w);
+            }
+            bits = *bitmap.get(w)?;
         }
-        // The next non-zero word of the bitmap, found in its summary.
+        Some(w * 64 + bits.trailing_zeros() as usize)
+    }
+
+    /// The first level in word `w` of `image`'s level bitmap or above where
+    /// it has keys, found through the bitmap's summary.
+    fn next_level_by_summary(&self, image: usize, w: usize) -> Option<usize> {
         let summary = &self.image_level_words[image];
-        let from = w + 1;
-        let mut s = from / 64;
-        let mut words = summary.get(s)? & (u64::MAX << (from % 64));
+        let mut s = w / 64;
+        let mut words = summary.get(s)? & (u64::MAX << (w % 64));
         while words == 0 {
             s += 1;
             words = *summary.get(s)?;
         }
         let w = s * 64 + words.trailing_zeros() as usize;
-        Some(w * 64 + bitmap[w].trailing_zeros() as usize)
+        Some(w * 64 + self.image_levels[image][w].trailing_zeros() as usize)
     }
 
     /// Pick a key of `image` among `candidates` (non-zero words `(word
@@ -245,6 +260,10 @@ impl Rarity {
 /// Below this many candidate keys, block choice reads their counts
 /// directly instead of visiting levels.
 const DIRECT_SCAN_KEYS: u32 = 16;
+
+/// Words of an image's level bitmap read in turn, looking for its next
+/// level with keys, before its summary is used.
+const LINEAR_WORDS: usize = 4;
 
 /// The keys of candidate words, in key order.
 fn candidate_keys(candidates: &[(usize, u64)]) -> impl Iterator<Item = u32> + '_ {
