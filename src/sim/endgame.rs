@@ -75,7 +75,7 @@ impl Sim<'_> {
             return false;
         };
         self.cut_flows(vec![(f, left_mb)]);
-        self.refresh_group_event(g);
+        self.note_group_flows_changed(g);
         self.counters.endgame_switches += 1;
         self.start_peer_flow(p, h, key);
         self.start_server_flow(p, g);

@@ -35,7 +35,7 @@ impl Key {
     }
 }
 
-/// A payload slot: the event and the sequence number of its live heap entry.
+/// A payload slot: the event and the sequence number of its live queue entry.
 #[derive(Debug)]
 struct Slot<E> {
     generation: u32,

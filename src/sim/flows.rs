@@ -64,7 +64,7 @@ impl Sim<'_> {
         } else {
             let now = self.now();
             self.uploads[sender as usize].share.add(now, f, size_mb);
-            self.refresh_peer_event(sender);
+            self.note_uploads_changed(sender);
         }
         self.counters.max_uploads_per_peer = self
             .counters
@@ -89,7 +89,7 @@ impl Sim<'_> {
             return;
         };
         self.uploaders[p as usize].free_slots += 1;
-        self.refresh_peer_event(p);
+        self.note_uploads_changed(p);
         self.deliver(f);
     }
 
@@ -99,7 +99,7 @@ impl Sim<'_> {
         let Some(f) = self.groups[g as usize].share.pop_completed(now) else {
             return;
         };
-        self.refresh_group_event(g);
+        self.note_group_flows_changed(g);
         self.deliver(f);
     }
 

@@ -44,7 +44,7 @@ impl Sim<'_> {
         } else {
             let now = self.now();
             self.groups[g as usize].share.add(now, f, size_mb);
-            self.refresh_group_event(g);
+            self.note_group_flows_changed(g);
         }
     }
 
@@ -187,7 +187,7 @@ impl Sim<'_> {
                     self.fill_downloads(m);
                 }
             }
-            self.refresh_group_event(g as u32);
+            self.note_group_flows_changed(g as u32);
         }
     }
 

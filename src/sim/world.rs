@@ -312,12 +312,12 @@ impl<'a> Sim<'a> {
 
     /// Note that `p`'s uploads changed; its completion event moves when
     /// the event being handled ends (see `changed`).
-    pub(super) fn refresh_peer_event(&mut self, p: PeerId) {
+    pub(super) fn note_uploads_changed(&mut self, p: PeerId) {
         self.uploads_changed.mark(p);
     }
 
     /// Note that group `g`'s server flows changed (see `changed`).
-    pub(super) fn refresh_group_event(&mut self, g: u32) {
+    pub(super) fn note_group_flows_changed(&mut self, g: u32) {
         self.groups_changed.mark(g);
     }
 
