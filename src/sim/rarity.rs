@@ -31,8 +31,12 @@ pub(super) struct Rarity {
     chunk_images: Vec<Vec<u32>>,
     /// The swarm chunk of each key.
     key_chunk: Vec<u32>,
-    /// Per image and level: the image's keys at that level.
-    image_population: Vec<Vec<u32>>,
+    /// Images of the space.
+    images: usize,
+    /// Per level and image (`image_population[level * images + image]`):
+    /// the image's keys at that level; one flat array, so a move costs a
+    /// few loads per image of the key's chunk.
+    image_population: Vec<u32>,
     /// Per image: bitmap of the levels where the image has keys.
     image_levels: Vec<Vec<u64>>,
     /// Per image: bitmap of the non-zero words of `image_levels`, so that
@@ -58,7 +62,7 @@ impl Rarity {
                 chunk_images[c as usize].push(i as u32);
             }
         }
-        let image_population = space.image_blocks.iter().map(|&n| vec![n]).collect();
+        let image_population = space.image_blocks.clone();
         let image_levels: Vec<Vec<u64>> = space
             .image_blocks
             .iter()
@@ -70,6 +74,7 @@ impl Rarity {
             levels,
             chunk_images,
             key_chunk: space.key_chunk.clone(),
+            images: space.image_blocks.len(),
             image_population,
             image_level_words: image_levels
                 .iter()
@@ -112,35 +117,52 @@ impl Rarity {
         let (from, to) = (from as usize, to as usize);
         self.count[key as usize] = to as u32;
         if (to + 1) * self.words > self.levels.len() {
-            self.levels.resize((to + 1) * self.words, 0);
+            self.grow(to);
         }
         let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
         self.levels[from * self.words + w] &= !bit;
         self.levels[to * self.words + w] |= bit;
-        let chunk = self.key_chunk[key as usize] as usize;
-        let (from_word, to_word) = (from / 64, to / 64);
-        for &i in &self.chunk_images[chunk] {
-            let population = &mut self.image_population[i as usize];
-            let bitmap = &mut self.image_levels[i as usize];
-            if population.len() <= to {
-                population.resize(to + 1, 0);
-                bitmap.resize(to_word + 1, 0);
-                self.image_level_words[i as usize].resize(to_word / 64 + 1, 0);
+        let Rarity {
+            chunk_images,
+            key_chunk,
+            images,
+            image_population,
+            image_levels,
+            image_level_words,
+            ..
+        } = self;
+        for &i in &chunk_images[key_chunk[key as usize] as usize] {
+            let i = i as usize;
+            let left = &mut image_population[from * *images + i];
+            *left -= 1;
+            let emptied = *left == 0;
+            let arrived = &mut image_population[to * *images + i];
+            *arrived += 1;
+            let filled = *arrived == 1;
+            // An image's bitmaps change only when one of its levels
+            // empties or fills (a level of an image holds many keys).
+            if emptied {
+                set_level(&mut image_levels[i], &mut image_level_words[i], from, false);
             }
-            population[from] -= 1;
-            if population[from] == 0 {
-                bitmap[from_word] &= !(1 << (from % 64));
+            if filled {
+                set_level(&mut image_levels[i], &mut image_level_words[i], to, true);
             }
-            population[to] += 1;
-            bitmap[to_word] |= 1 << (to % 64);
-            // Within one word of levels (63 moves in 64) the word stays
-            // non-empty and the summary as it was.
-            if from_word != to_word {
-                let summary = &mut self.image_level_words[i as usize];
-                if bitmap[from_word] == 0 {
-                    summary[from_word / 64] &= !(1 << (from_word % 64));
-                }
-                summary[to_word / 64] |= 1 << (to_word % 64);
+        }
+    }
+
+    /// Room for levels up to `to` (every image's bitmaps included).
+    fn grow(&mut self, to: usize) {
+        self.levels.resize((to + 1) * self.words, 0);
+        self.image_population.resize((to + 1) * self.images, 0);
+        let bitmap_words = to / 64 + 1;
+        for (bitmap, summary) in self
+            .image_levels
+            .iter_mut()
+            .zip(&mut self.image_level_words)
+        {
+            if bitmap.len() < bitmap_words {
+                bitmap.resize(bitmap_words, 0);
+                summary.resize(bitmap_words / 64 + 1, 0);
             }
         }
     }
@@ -264,6 +286,21 @@ const DIRECT_SCAN_KEYS: u32 = 16;
 /// Words of an image's level bitmap read in turn, looking for its next
 /// level with keys, before its summary is used.
 const LINEAR_WORDS: usize = 4;
+
+/// Mark `level` as one where an image has keys (`filled`) or has none, in
+/// its level bitmap and in the bitmap's summary.
+fn set_level(bitmap: &mut [u64], summary: &mut [u64], level: usize, filled: bool) {
+    let w = level / 64;
+    if filled {
+        bitmap[w] |= 1 << (level % 64);
+        summary[w / 64] |= 1 << (w % 64);
+    } else {
+        bitmap[w] &= !(1 << (level % 64));
+        if bitmap[w] == 0 {
+            summary[w / 64] &= !(1 << (w % 64));
+        }
+    }
+}
 
 /// The keys of candidate words, in key order.
 fn candidate_keys(candidates: &[(usize, u64)]) -> impl Iterator<Item = u32> + '_ {
