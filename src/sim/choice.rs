@@ -4,21 +4,34 @@
 //! itself is the rarity index's ([`super::rarity`]); [`Picker`] here is
 //! its slow reference, a scan of every candidate key.
 
+use crate::input::config::PieceSelection;
+
 use super::space::range_mask;
 use super::state::PeerId;
 use super::world::Sim;
 
 impl Sim<'_> {
-    /// Pick a block among `self.candidates` by the selection order; with
-    /// `need_holder`, only blocks some present peer holds.
-    pub(super) fn pick_block(&mut self, image: usize, need_holder: bool) -> Option<u32> {
+    /// Pick a block for leecher `p` among `self.candidates` (some of its
+    /// unrequested blocks) by the selection order; with `need_holder`, only
+    /// blocks some present peer holds.
+    pub(super) fn pick_block(&mut self, p: PeerId, need_holder: bool) -> Option<u32> {
+        let peer = &self.peers[p as usize];
         self.rarity.pick(
             self.order,
-            image,
+            peer.image as usize,
             &self.candidates,
             need_holder,
+            self.rarity.floor_level(peer.floor),
             &mut self.block_rng,
         )
+    }
+
+    /// `key` was picked rarest first among all of `p`'s unrequested blocks
+    /// some peer holds: none of them is rarer, so its level is `p`'s floor.
+    pub(super) fn note_rarest(&mut self, p: PeerId, key: u32) {
+        if self.order == PieceSelection::Rarest {
+            self.peers[p as usize].floor = self.rarity.floor_at(self.rarity.count(key));
+        }
     }
 
     /// Candidates: the blocks of `p`'s image it neither holds nor has

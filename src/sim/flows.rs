@@ -3,6 +3,7 @@
 
 use crate::input::config::Grouping;
 
+use super::rarity::Floor;
 use super::state::{Flow, PeerId, Source};
 use super::transfer::FlowId;
 use super::world::Sim;
@@ -21,6 +22,8 @@ impl Sim<'_> {
                 self.release_flow(f);
                 let r = &mut self.peers[flow.receiver as usize];
                 r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
+                // The block is unrequested again, perhaps below the floor.
+                r.floor = Floor::default();
                 match flow.source {
                     Source::Peer(_) => r.peer_downloads -= 1,
                     Source::Server(g) => r.server_flows.retain(|&(g2, f2)| !(g2 == g && f2 == f)),

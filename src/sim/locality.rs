@@ -95,7 +95,6 @@ impl Sim<'_> {
     /// holds; under rack locality, among those a host of its rack holds
     /// first.
     pub(super) fn pick_request(&mut self, p: PeerId, excluded: &[u32]) -> Option<u32> {
-        let image = self.peers[p as usize].image as usize;
         self.set_candidates(p, None, excluded);
         if self.rack_first() {
             let words = self.space.words;
@@ -106,12 +105,18 @@ impl Sim<'_> {
                 *bits &= held[*w];
             }
             self.candidates.retain(|&(_, bits)| bits != 0);
-            if let Some(key) = self.pick_block(image, true) {
+            if let Some(key) = self.pick_block(p, true) {
                 return Some(key);
             }
             self.candidates = all;
         }
-        self.pick_block(image, true)
+        let key = self.pick_block(p, true);
+        if let Some(key) = key
+            && excluded.is_empty()
+        {
+            self.note_rarest(p, key);
+        }
+        key
     }
 
     /// The source of a request for `key` by `asker`, by the configured

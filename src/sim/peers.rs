@@ -4,6 +4,7 @@
 use crate::input::config::Grouping;
 
 use super::metrics::{Download, VmRecord};
+use super::rarity::Floor;
 use super::space::keys;
 use super::state::{Event, Peer, PeerId, PeerState, Upload, Uploader};
 use super::transfer::FairShare;
@@ -57,6 +58,7 @@ impl Sim<'_> {
                 .map(|&c| self.space.chunk_blocks[c as usize])
                 .collect(),
             peer_downloads: 0,
+            floor: Floor::default(),
             member_index: vec![NOT_MEMBER; self.groups_of_image(image).len()],
             server_flows: Vec::new(),
             vm,

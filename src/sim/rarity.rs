@@ -45,6 +45,26 @@ pub(super) struct Rarity {
     /// levels as peers (a 100,000-host crowd: 50 keys among 1,500 words of
     /// levels), and the plain scan read hundreds of words a choice.
     image_level_words: Vec<Vec<u64>>,
+    /// Decrements and first holders so far: a leecher's [`Floor`] holds
+    /// while neither happens.
+    lowered: u64,
+}
+
+/// A lower bound of the rarest level among a leecher's unrequested blocks
+/// that some peer holds, so that its next choices start their walk there
+/// rather than at its image's lowest level (on the paper's default under
+/// the cross policies a choice walked 6 to 9 levels, mostly of blocks the
+/// leecher already had). It is set by a choice among all the leecher's
+/// unrequested blocks, and every later choice is among a subset of those.
+/// It holds while held keys' counts only rise: a decrement anywhere, or a
+/// key's first holder (a key from level 0, which rises through the levels
+/// below the floor), voids every floor; both are rare next to block
+/// transfers. A block returning to the leecher's unrequested ones (a flow
+/// cut off) resets its floor.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Floor {
+    level: u32,
+    lowered: u64,
 }
 
 impl Rarity {
@@ -81,6 +101,7 @@ impl Rarity {
                 .map(|bitmap: &Vec<u64>| vec![u64::from(bitmap[0] != 0)])
                 .collect(),
             image_levels,
+            lowered: 0,
         }
     }
 
@@ -103,6 +124,11 @@ impl Rarity {
     /// A holder of `key` arrived.
     pub(super) fn increment(&mut self, key: u32) {
         let c = self.count[key as usize];
+        if c == 0 {
+            // A first holder: the key now sits among the held ones, at
+            // level 1, perhaps below a leecher's floor.
+            self.lowered += 1;
+        }
         self.relevel(key, c, c + 1);
     }
 
@@ -110,7 +136,27 @@ impl Rarity {
     pub(super) fn decrement(&mut self, key: u32) {
         let c = self.count[key as usize];
         debug_assert!(c > 0, "a key's count went below zero");
+        self.lowered += 1;
         self.relevel(key, c, c.saturating_sub(1));
+    }
+
+    /// A floor at `level`: no candidate of the leecher's held by a peer
+    /// sits below it now.
+    pub(super) fn floor_at(&self, level: u32) -> Floor {
+        Floor {
+            level,
+            lowered: self.lowered,
+        }
+    }
+
+    /// The level `floor` still bounds, or 0 once a held key's count fell or
+    /// a key got its first holder.
+    pub(super) fn floor_level(&self, floor: Floor) -> usize {
+        if floor.lowered == self.lowered {
+            floor.level as usize
+        } else {
+            0
+        }
     }
 
     fn relevel(&mut self, key: u32, from: u32, to: u32) {
@@ -202,14 +248,16 @@ impl Rarity {
 
     /// Pick a key of `image` among `candidates` (non-zero words `(word
     /// index, bits)`, in increasing word order) by the selection order; with
-    /// `need_holder`, keys nobody holds are skipped. Same result and draws as
-    /// the reference `choice::reference::Picker::pick`.
+    /// `need_holder`, keys nobody holds are skipped. No candidate that some
+    /// peer holds sits below `floor` (a [`Floor`]'s level, or 0). Same
+    /// result and draws as the reference `choice::reference::Picker::pick`.
     pub(super) fn pick(
         &self,
         order: PieceSelection,
         image: usize,
         candidates: &[(usize, u64)],
         need_holder: bool,
+        floor: usize,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Option<u32> {
         let held = |w: usize, bits: u64| {
@@ -238,7 +286,7 @@ impl Rarity {
                         let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
                         return draw(tied, rng);
                     }
-                    level = self.next_level(image, level + 1)?;
+                    level = self.next_level(image, floor.max(level + 1))?;
                 }
             }
         }
@@ -392,22 +440,48 @@ mod tests {
         assert_eq!(positions, [2, 4, 16, 17, 19, 63]);
     }
 
+    /// The keys of `image` masked by `mask(position in the image's words,
+    /// word)`, as candidate words.
+    fn candidates_of(
+        space: &Space,
+        image: usize,
+        mask: impl Fn(usize, usize) -> u64,
+    ) -> Vec<(usize, u64)> {
+        space
+            .image_keys(image)
+            .enumerate()
+            .map(|(i, (w, bits))| (w, bits & mask(i, w)))
+            .filter(|&(_, b)| b != 0)
+            .collect()
+    }
+
+    /// Apply `changes` (key, up) to `rarity`: up, or down when the key has
+    /// holders.
+    fn apply(rarity: &mut Rarity, n_keys: u32, changes: &[(u32, bool)]) {
+        for &(k, up) in changes {
+            let key = k % n_keys;
+            if up || rarity.count(key) == 0 {
+                rarity.increment(key);
+            } else {
+                rarity.decrement(key);
+            }
+        }
+    }
+
     /// The index and the reference scan pick the same key with the same
     /// draws, for every image, order and `need_holder`, among the image's
-    /// keys masked by `mask(position in the image's words, word)`.
+    /// keys masked by `mask(position in the image's words, word)`, given
+    /// `floor(image)`.
     fn agrees_with_the_reference(
         space: &Space,
         rarity: &Rarity,
         mask: impl Fn(usize, usize) -> u64,
+        floor: impl Fn(usize) -> usize,
         seed: u64,
     ) -> Result<(), TestCaseError> {
         for image in 0..space.image_chunks.len() {
-            let candidates: Vec<(usize, u64)> = space
-                .image_keys(image)
-                .enumerate()
-                .map(|(i, (w, bits))| (w, bits & mask(i, w)))
-                .filter(|&(_, b)| b != 0)
-                .collect();
+            let candidates = candidates_of(space, image, &mask);
+            let floor = floor(image);
             for order in [
                 PieceSelection::Rarest,
                 PieceSelection::Random,
@@ -422,7 +496,7 @@ mod tests {
                     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
                     let slow =
                         reference.pick(rarity.counts(), candidates.iter().copied(), need_holder);
-                    let fast = rarity.pick(order, image, &candidates, need_holder, &mut rng);
+                    let fast = rarity.pick(order, image, &candidates, need_holder, floor, &mut rng);
                     prop_assert_eq!(slow, fast);
                     prop_assert_eq!(reference.rng, rng, "different draws");
                 }
@@ -446,16 +520,66 @@ mod tests {
             let space = space(model, seed);
             let mut rarity = Rarity::new(&space);
             let n_keys = space.key_chunk.len() as u32;
-            for (k, up) in changes {
-                let key = k % n_keys;
-                if up || rarity.count(key) == 0 {
+            apply(&mut rarity, n_keys, &changes);
+            let mask = |i: usize, _| masks[i % masks.len()];
+            agrees_with_the_reference(&space, &rarity, mask, |_| 0, seed)?;
+        }
+
+        /// A floor set at the rarest level among the candidates some peer
+        /// holds stays a bound while held keys' counts only rise, and the
+        /// choice from it is the reference's; a first holder or a
+        /// decrement voids it.
+        #[test]
+        fn a_floor_keeps_the_reference_choice_while_counts_rise(
+            seed in 0u64..1000,
+            counts in prop::collection::vec(prop_oneof![Just(0u32), 2u32..8], 1..64),
+            rises in prop::collection::vec(0u32..10_000, 0..200),
+            masks in prop::collection::vec(any::<u64>(), 1..8),
+        ) {
+            let space = space(SwarmModel::Cross, seed);
+            let mut rarity = Rarity::new(&space);
+            let n_keys = space.key_chunk.len() as u32;
+            // Keys unheld or held by a few: floors of 2 and more, and keys
+            // that get a first holder below them.
+            for key in 0..n_keys {
+                for _ in 0..counts[key as usize % counts.len()] {
                     rarity.increment(key);
-                } else {
-                    rarity.decrement(key);
                 }
             }
             let mask = |i: usize, _| masks[i % masks.len()];
-            agrees_with_the_reference(&space, &rarity, mask, seed)?;
+            let rarest_held = |rarity: &Rarity, image: usize| {
+                candidate_keys(&candidates_of(&space, image, mask))
+                    .map(|k| rarity.count(k))
+                    .filter(|&c| c > 0)
+                    .min()
+                    .unwrap_or(0)
+            };
+            let floors: Vec<Floor> = (0..space.image_chunks.len())
+                .map(|image| rarity.floor_at(rarest_held(&rarity, image)))
+                .collect();
+            for k in rises {
+                if rarity.count(k % n_keys) > 0 {
+                    rarity.increment(k % n_keys);
+                }
+            }
+            let floor = |image: usize| rarity.floor_level(floors[image]);
+            // The floor's promise: no held candidate below it.
+            for image in 0..space.image_chunks.len() {
+                let below = candidate_keys(&candidates_of(&space, image, mask))
+                    .map(|k| rarity.count(k) as usize)
+                    .any(|c| c >= 1 && c < floor(image));
+                prop_assert!(!below);
+            }
+            agrees_with_the_reference(&space, &rarity, mask, floor, seed)?;
+            let voided = |rarity: &Rarity| floors.iter().all(|&f| rarity.floor_level(f) == 0);
+            let mut rarity_first = Rarity::new(&space);
+            rarity_first.lowered = rarity.lowered;
+            rarity_first.increment(0);
+            prop_assert!(voided(&rarity_first), "a first holder voids the floors");
+            if let Some(key) = (0..n_keys).find(|&k| rarity.count(k) > 1) {
+                rarity.decrement(key);
+                prop_assert!(voided(&rarity), "a decrement voids the floors");
+            }
         }
     }
 
@@ -498,7 +622,7 @@ mod tests {
                 }
             }
             let mask = |_, w: usize| if only_high { high_bits[w] } else { u64::MAX };
-            agrees_with_the_reference(&space, &rarity, mask, seed)?;
+            agrees_with_the_reference(&space, &rarity, mask, |_| 0, seed)?;
         }
     }
 }

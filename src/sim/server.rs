@@ -20,12 +20,11 @@ impl Sim<'_> {
         {
             return;
         }
-        let image = peer.image as usize;
         match self.setup.policy.groups {
             Grouping::Image => self.set_candidates(p, None, &[]),
             Grouping::Chunk => self.set_chunk_candidates(p, g),
         }
-        let key = self.pick_block(image, false);
+        let key = self.pick_block(p, false);
         let Some(key) = key else {
             return;
         };

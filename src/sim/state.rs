@@ -2,6 +2,7 @@
 //! move them.
 
 use super::engine::EventId;
+use super::rarity::Floor;
 use super::space::Space;
 use super::transfer::{FairShare, FlowId};
 
@@ -31,6 +32,8 @@ pub(super) struct Peer {
     pub(super) chunk_missing: Vec<u32>,
     /// Block requests in flight to peers.
     pub(super) peer_downloads: u32,
+    /// Where its rarest-first choices may start (see `rarity::Floor`).
+    pub(super) floor: Floor,
     /// Its index in the members of each group of its image (in the order
     /// of `groups_of_image`), so leaving a group is O(1).
     pub(super) member_index: Vec<u32>,

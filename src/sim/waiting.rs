@@ -250,10 +250,9 @@ impl Sim<'_> {
             if self.uploaders[h as usize].free_slots == 0 {
                 return;
             }
-            let image = leecher.image as usize;
             self.set_candidates(l, Some(h), &[]);
             self.keep_imports(l, h);
-            match self.pick_block(image, false) {
+            match self.pick_block(l, false) {
                 Some(key) => self.start_peer_flow(l, h, key),
                 None => return,
             }
