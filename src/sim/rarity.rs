@@ -281,10 +281,13 @@ impl Rarity {
                 let mut level = self.next_level(image, usize::from(need_holder))?;
                 loop {
                     let at = &self.levels[level * self.words..(level + 1) * self.words];
-                    // A cheap test first: most levels visited hold none.
-                    if candidates.iter().any(|&(w, bits)| bits & at[w] != 0) {
-                        let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
-                        return draw(tied, rng);
+                    let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
+                    // One pass counts the tied keys (none at most levels
+                    // visited); a second, only where some are, finds the
+                    // one drawn.
+                    let total = tied.clone().map(|(_, b)| b.count_ones() as usize).sum();
+                    if total > 0 {
+                        return draw_among(tied, total, rng);
                     }
                     level = self.next_level(image, floor.max(level + 1))?;
                 }
@@ -376,6 +379,16 @@ fn draw(
     if total == 0 {
         return None;
     }
+    draw_among(candidates, total, rng)
+}
+
+/// One uniform draw among the `total` (> 0) keys of candidate words, in
+/// key order.
+fn draw_among(
+    candidates: impl Iterator<Item = (usize, u64)>,
+    total: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Option<u32> {
     let mut r = rng.random_range(0..total);
     for (w, bits) in candidates {
         let n = bits.count_ones() as usize;
