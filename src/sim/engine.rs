@@ -17,8 +17,8 @@ pub struct EventId {
 /// time fire in the order they were scheduled (a total, deterministic order).
 /// The time is kept as the bits of a non-negative `f64`, which order as the
 /// numbers do, in the high half of one integer and the sequence in the low
-/// half, so comparing keys is comparing two integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// half, so the queue orders keys as that one integer (`Key::0`).
+#[derive(Debug, Clone, Copy)]
 struct Key(u128);
 
 impl Key {
