@@ -38,15 +38,15 @@ impl Sim<'_> {
     /// requested, except `excluded`; with `holder`, only those it holds.
     pub(super) fn set_candidates(&mut self, p: PeerId, holder: Option<PeerId>, excluded: &[u32]) {
         self.candidates.clear();
-        let peer = &self.peers[p as usize];
-        let image = peer.image as usize;
+        let image = self.peers[p as usize].image as usize;
         let mask = &self.space.image_mask[image];
-        let served = holder.map(|h| &self.peers[h as usize].have);
+        let row = self.holdings.row(p);
+        let served = holder.map(|h| self.holdings.row(h));
         for &w in &self.space.image_words[image] {
             let w = w as usize;
-            let mut bits = mask[w] & !peer.have[w] & !peer.pending[w];
+            let mut bits = row.lacking(w, mask[w]);
             if let Some(served) = served {
-                bits &= served[w];
+                bits &= served.have(w);
             }
             if bits != 0 {
                 self.candidates.push((w, bits));
@@ -67,11 +67,11 @@ impl Sim<'_> {
     /// nor has requested.
     pub(super) fn set_chunk_candidates(&mut self, p: PeerId, chunk: u32) {
         self.candidates.clear();
-        let peer = &self.peers[p as usize];
         let first = self.space.chunk_first[chunk as usize];
         let end = first + self.space.chunk_blocks[chunk as usize];
+        let row = self.holdings.row(p);
         for w in first as usize / 64..(end as usize).div_ceil(64) {
-            let bits = range_mask(w, first, end) & !peer.have[w] & !peer.pending[w];
+            let bits = row.lacking(w, range_mask(w, first, end));
             if bits != 0 {
                 self.candidates.push((w, bits));
             }

@@ -62,7 +62,7 @@ impl Sim<'_> {
     fn can_serve(&self, h: PeerId, p: PeerId, key: u32) -> bool {
         let holder = &self.peers[h as usize];
         h != p
-            && holder.have.get(key as usize / 64).copied().unwrap_or(0) & (1 << (key % 64)) != 0
+            && self.holdings.holds(h, key)
             && holder.upload_mbps > 0.0
             && self.upload_count(h) < self.setup.peers.upload_slots as usize
     }

@@ -20,8 +20,8 @@ impl Sim<'_> {
                 self.note_cross_rack(&flow, flow.size_mb - left_mb);
                 self.counters.flows_cut += 1;
                 self.release_flow(f);
+                self.holdings.set_pending(flow.receiver, flow.key, false);
                 let r = &mut self.peers[flow.receiver as usize];
-                r.pending[flow.key as usize / 64] &= !(1 << (flow.key % 64));
                 // The block is unrequested again, perhaps below the floor.
                 r.floor = Floor::default();
                 match flow.source {
@@ -58,9 +58,8 @@ impl Sim<'_> {
             key,
             size_mb,
         });
-        let r = &mut self.peers[receiver as usize];
-        r.pending[key as usize / 64] |= 1 << (key % 64);
-        r.peer_downloads += 1;
+        self.holdings.set_pending(receiver, key, true);
+        self.peers[receiver as usize].peer_downloads += 1;
         self.uploaders[sender as usize].free_slots -= 1;
         if self.fabric.is_some() {
             self.net_start_peer(f, sender, receiver, size_mb);
@@ -115,17 +114,14 @@ impl Sim<'_> {
         let key = flow.key;
         let image = self.peers[r as usize].image;
         let g = self.group_of_key(image, key);
-        let pos = self.space.chunk_pos[image as usize][self.space.key_chunk[key as usize] as usize];
+        self.holdings.set_pending(r, key, false);
+        let held = self.holdings.add_have(r, key);
         {
             let peer = &mut self.peers[r as usize];
-            let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
-            peer.pending[w] &= !bit;
-            if peer.have[w] & bit != 0 {
+            if held {
                 self.counters.duplicate_deliveries += 1;
             } else {
-                peer.have[w] |= bit;
                 peer.missing -= 1;
-                peer.chunk_missing[pos as usize] -= 1;
             }
             match flow.source {
                 Source::Peer(_) => {
@@ -148,8 +144,14 @@ impl Sim<'_> {
             group.peer_mb_since_tick += flow.size_mb;
             self.peer_mb_by_chunk[self.space.key_chunk[key as usize] as usize] += flow.size_mb;
         }
+        // Under chunk groups, `g` is the key's chunk: a leecher holding it
+        // whole leaves its group.
         if self.setup.policy.groups == Grouping::Chunk
-            && self.peers[r as usize].chunk_missing[pos as usize] == 0
+            && self.holdings.holds_range(
+                r,
+                self.space.chunk_first[g as usize],
+                self.space.chunk_first[g as usize] + self.space.chunk_blocks[g as usize],
+            )
         {
             self.leave_group(g, r);
         }

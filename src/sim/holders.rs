@@ -219,7 +219,7 @@ impl Sim<'_> {
     /// is reused.
     pub(super) fn after_departure(&mut self, p: PeerId) {
         self.departed_since_purge += 1;
-        if self.streamed() {
+        if self.reuses_slots() {
             self.departed.push(p);
         }
         let limits = self.setup.limits;

@@ -111,9 +111,10 @@ pub struct RunCounters {
     pub endgame_switches: u64,
     /// Most uploads any peer had at once (never above `upload_slots`).
     pub max_uploads_per_peer: u32,
-    /// Peer slots the run allocated: every peer's without
-    /// `workload.stream`, the most present at once with it (a departed
-    /// peer's slot goes to the next arrival). Not part of the CSV outputs.
+    /// Peer slots the run allocated: about the most peers present at once
+    /// (a departed peer's slot goes to a later arrival), or every peer's
+    /// on a data center's hosts (`[topology]` or a download cap), which
+    /// keep theirs. Not part of the CSV outputs.
     pub peer_slots: usize,
     /// Times departed peers' holder entries were purged (see `holders`).
     /// Not part of the CSV outputs.

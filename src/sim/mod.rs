@@ -25,6 +25,7 @@ mod error;
 mod fabric;
 mod flows;
 mod holders;
+mod holdings;
 pub mod invariants;
 mod locality;
 pub mod maxmin;

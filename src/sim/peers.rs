@@ -14,8 +14,8 @@ const NOT_MEMBER: u32 = u32::MAX;
 use super::world::Sim;
 
 impl Sim<'_> {
-    /// A peer joins: in a new slot, or under `workload.stream` in a departed
-    /// peer's that no list names any more (see `holders`).
+    /// A peer joins: in a new slot, or in a departed peer's that no list
+    /// names any more (see `holders` and `Sim::reuses_slots`).
     pub(super) fn add_peer(
         &mut self,
         image: usize,
@@ -24,19 +24,15 @@ impl Sim<'_> {
         lifetime_s: f64,
         counted: bool,
     ) -> PeerId {
-        // The max-min network keeps every host's links for the whole run,
-        // so its hosts are never reused (`workload.stream` is refused with
-        // it at validation).
-        let reused = match self.fabric {
-            None => self.free_peers.pop(),
-            Some(_) => None,
-        };
+        // Free slots exist only where slots are reused (`reuses_slots`).
+        let reused = self.free_peers.pop();
         let id = reused.unwrap_or(self.peers.len() as PeerId);
         let words = self.space.words;
         if let Some(fab) = &mut self.fabric {
             fab.add_host(upload_mbps);
         }
         self.waiting.add_peer(id, words, self.racks.rack(id));
+        self.holdings.clear(id);
         let slots = if upload_mbps > 0.0 {
             self.setup.peers.upload_slots
         } else {
@@ -50,13 +46,7 @@ impl Sim<'_> {
             image: image as u32,
             upload_mbps,
             state: PeerState::Leecher,
-            have: vec![0; words],
-            pending: vec![0; words],
             missing: self.space.image_blocks[image],
-            chunk_missing: self.space.image_chunks[image]
-                .iter()
-                .map(|&c| self.space.chunk_blocks[c as usize])
-                .collect(),
             peer_downloads: 0,
             floor: Floor::default(),
             member_index: vec![NOT_MEMBER; self.groups_of_image(image).len()],
@@ -106,10 +96,9 @@ impl Sim<'_> {
     /// A preheated seeder holds every block of its image from the start.
     pub(super) fn become_holder_of_all(&mut self, p: PeerId) {
         let image = self.peers[p as usize].image as usize;
+        self.holdings.set_have_all(p, &self.space.image_mask[image]);
         let peer = &mut self.peers[p as usize];
-        peer.have.clone_from(&self.space.image_mask[image]);
         peer.missing = 0;
-        peer.chunk_missing.iter_mut().for_each(|m| *m = 0);
         peer.state = PeerState::Seeder;
         let held: Vec<u32> = keys(self.space.image_keys(image)).collect();
         for key in held {
@@ -178,9 +167,9 @@ impl Sim<'_> {
         for g in self.groups_of_image(image) {
             self.groups[g as usize].seeders -= 1;
         }
-        let peer = &mut self.peers[p as usize];
-        peer.have = Vec::new();
-        peer.pending = Vec::new();
+        // A departed peer holds nothing: offers and the end game read its
+        // bits until its slot is reused.
+        self.holdings.clear(p);
         self.present_peers -= 1;
         self.after_departure(p);
         for flow in cut {
@@ -216,9 +205,9 @@ impl Sim<'_> {
         let image = self.peers[p as usize].image as usize;
         self.waiting.forget(p);
         let sent_mb = self.upload_sent_mb(p, now);
+        self.holdings.clear_pending(p);
         let peer = &mut self.peers[p as usize];
         peer.state = PeerState::Seeder;
-        peer.pending = Vec::new();
         peer.completed_s = now;
         peer.sent_as_leecher_mb = sent_mb;
         if peer.counted {

@@ -35,9 +35,8 @@ impl Sim<'_> {
             key,
             size_mb,
         });
-        let peer = &mut self.peers[p as usize];
-        peer.pending[key as usize / 64] |= 1 << (key % 64);
-        peer.server_flows.push((g, f));
+        self.holdings.set_pending(p, key, true);
+        self.peers[p as usize].server_flows.push((g, f));
         if self.fabric.is_some() {
             self.net_start_server(f, g, p, size_mb);
         } else {
@@ -54,7 +53,8 @@ impl Sim<'_> {
         for &m in &self.groups[g as usize].members {
             let peer = &self.peers[m as usize];
             let image = peer.image as usize;
-            let unheld = |w: usize, bits: u64| (w, bits & !peer.have[w]);
+            let row = self.holdings.row(m);
+            let unheld = |w: usize, bits: u64| (w, bits & !row.have(w));
             let missing: Box<dyn Iterator<Item = (usize, u64)>> = match self.setup.policy.groups {
                 Grouping::Image => {
                     Box::new(self.space.image_keys(image).map(|(w, b)| unheld(w, b)))

@@ -67,6 +67,7 @@ impl Sim<'_> {
     }
 
     pub(super) fn needs_unrequested(&self, p: PeerId) -> bool {
-        unrequested(&self.space, &self.peers[p as usize]).any(|(_, bits)| bits != 0)
+        unrequested(&self.space, &self.holdings, p, self.peers[p as usize].image)
+            .any(|(_, bits)| bits != 0)
     }
 }

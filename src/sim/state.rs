@@ -2,6 +2,7 @@
 //! move them.
 
 use super::engine::EventId;
+use super::holdings::Holdings;
 use super::rarity::Floor;
 use super::space::Space;
 use super::transfer::{FairShare, FlowId};
@@ -23,13 +24,8 @@ pub(super) struct Peer {
     pub(super) image: u32,
     pub(super) upload_mbps: f64,
     pub(super) state: PeerState,
-    pub(super) have: Vec<u64>,
-    /// Blocks in flight to this peer (never requested twice).
-    pub(super) pending: Vec<u64>,
     /// Blocks lacking, in flight included.
     pub(super) missing: u32,
-    /// Blocks lacking per chunk of the image (image order).
-    pub(super) chunk_missing: Vec<u32>,
     /// Block requests in flight to peers.
     pub(super) peer_downloads: u32,
     /// Where its rarest-first choices may start (see `rarity::Floor`).
@@ -133,9 +129,12 @@ pub(super) enum Event {
 /// candidate words `(word index, bits)`.
 pub(super) fn unrequested<'s>(
     space: &'s Space,
-    peer: &'s Peer,
+    holdings: &'s Holdings,
+    p: PeerId,
+    image: u32,
 ) -> impl Iterator<Item = (usize, u64)> + 's {
+    let row = holdings.row(p);
     space
-        .image_keys(peer.image as usize)
-        .map(|(w, bits)| (w, bits & !peer.have[w] & !peer.pending[w]))
+        .image_keys(image as usize)
+        .map(move |(w, bits)| (w, row.lacking(w, bits)))
 }

@@ -148,12 +148,10 @@ impl Sim<'_> {
     pub(super) fn wait(&mut self, p: PeerId) {
         let peer = &self.peers[p as usize];
         let image = peer.image as usize;
+        let row = self.holdings.row(p);
         let unrequested = self.space.image_words[image].iter().map(|&w| {
             let w = w as usize;
-            (
-                w,
-                self.space.image_mask[image][w] & !peer.have[w] & !peer.pending[w],
-            )
+            (w, row.lacking(w, self.space.image_mask[image][w]))
         });
         self.waiting.waits[p as usize] = true;
         self.waiting.enqueue(p, unrequested);
@@ -182,8 +180,7 @@ impl Sim<'_> {
                 return;
             }
             let w = self.space.image_words[image][i] as usize;
-            let bits =
-                self.peers[h as usize].have.get(w).copied().unwrap_or(0) & self.waiting.nonempty[w];
+            let bits = self.holdings.have(h, w) & self.waiting.nonempty[w];
             match keys(std::iter::once((w, bits))).next() {
                 Some(key) => self.serve_queue(h, key),
                 None => i += 1,
@@ -225,12 +222,10 @@ impl Sim<'_> {
         if !self.waiting.waits(l) || self.peers[l as usize].state != PeerState::Leecher {
             return;
         }
-        let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
-        let leecher = &self.peers[l as usize];
-        if leecher.have[w] & bit != 0 {
+        if self.holdings.holds(l, key) {
             return;
         }
-        if leecher.pending[w] & bit == 0 {
+        if !self.holdings.awaits(l, key) {
             self.serve_waiter(l, h);
         } else {
             self.endgame_switch(l, Some(h));

@@ -14,6 +14,7 @@ use crate::policy::{AllocationRule, build_rule};
 use super::changed::Changed;
 use super::engine::{Engine, EventId};
 use super::fabric::Fabric;
+use super::holdings::Holdings;
 use super::locality::RackHolders;
 use super::metrics::{Download, RunCounters, TickRecord, VmRecord};
 use super::rarity::Rarity;
@@ -49,6 +50,8 @@ pub(super) struct Sim<'a> {
     pub(super) source_rng: Xoshiro256PlusPlus,
     pub(super) rule: Box<dyn AllocationRule>,
     pub(super) peers: Vec<Peer>,
+    /// Per peer slot: the blocks it holds and has in flight.
+    pub(super) holdings: Holdings,
     /// Peers joined and not departed.
     pub(super) present_peers: usize,
     /// Under `workload.stream`: slots of peers departed since the last
@@ -129,6 +132,7 @@ impl<'a> Sim<'a> {
             source_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, SOURCE_STREAM)),
             rule,
             peers: Vec::new(),
+            holdings: Holdings::new(space.words),
             present_peers: 0,
             departed: Vec::new(),
             free_peers: Vec::new(),
@@ -169,6 +173,15 @@ impl<'a> Sim<'a> {
 
     pub(super) fn now(&self) -> f64 {
         self.engine.now_s()
+    }
+
+    /// Whether a departed peer's slot goes to a later arrival (once no list
+    /// names it, see `holders`): always but on a data center's hosts, which
+    /// keep their rack and links for the whole run (`workload.stream` is
+    /// refused there at validation). Kept runs reuse slots too, so that
+    /// per-slot state (`holdings`) follows the peers present at once.
+    pub(super) fn reuses_slots(&self) -> bool {
+        self.fabric.is_none() && self.setup.topology.is_none()
     }
 
     /// Whether requests are streamed (`workload.stream`): drawn as the run
