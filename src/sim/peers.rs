@@ -27,11 +27,10 @@ impl Sim<'_> {
         // Free slots exist only where slots are reused (`reuses_slots`).
         let reused = self.free_peers.pop();
         let id = reused.unwrap_or(self.peers.len() as PeerId);
-        let words = self.space.words;
         if let Some(fab) = &mut self.fabric {
             fab.add_host(upload_mbps);
         }
-        self.waiting.add_peer(id, words, self.racks.rack(id));
+        self.waiting.add_peer(id, self.racks.rack(id));
         self.holdings.clear(id);
         let slots = if upload_mbps > 0.0 {
             self.setup.peers.upload_slots

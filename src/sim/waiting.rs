@@ -27,8 +27,12 @@ use super::world::Sim;
 pub(super) struct Waiting {
     /// Per peer: whether it waits now.
     waits: Vec<bool>,
-    /// Per peer: the keys whose queue it is on (a bitset of the space).
-    queued: Vec<Vec<u64>>,
+    /// Per peer slot `p`, from `p * words`: the keys whose queue it is on
+    /// (a bitset of the space), in one array so that a stale entry met in
+    /// a queue costs one load, not two.
+    queued: Vec<u64>,
+    /// Words of a bitset of the space.
+    words: usize,
     /// Per key and rack (`key * racks + rack`): waiting leechers, first
     /// come first.
     queues: Vec<VecDeque<PeerId>>,
@@ -49,6 +53,7 @@ impl Waiting {
         Waiting {
             waits: Vec::new(),
             queued: Vec::new(),
+            words: n_keys.div_ceil(64),
             queues: vec![VecDeque::new(); n_keys * racks],
             racks,
             rack_of: Vec::new(),
@@ -59,18 +64,24 @@ impl Waiting {
 
     /// A new peer in `rack`, not waiting, in slot `p`: a new slot, or a
     /// departed peer's (`workload.stream`).
-    pub(super) fn add_peer(&mut self, p: PeerId, words: usize, rack: u32) {
+    pub(super) fn add_peer(&mut self, p: PeerId, rack: u32) {
         let rack = if self.racks > 1 { rack } else { 0 };
         let p = p as usize;
         if p == self.waits.len() {
             self.waits.push(false);
-            self.queued.push(vec![0; words]);
+            self.queued.resize((p + 1) * self.words, 0);
             self.rack_of.push(rack);
         } else {
             self.waits[p] = false;
-            self.queued[p] = vec![0; words];
+            self.queued_mut(p as PeerId).fill(0);
             self.rack_of[p] = rack;
         }
+    }
+
+    /// The bitset of the queues `p` is on.
+    fn queued_mut(&mut self, p: PeerId) -> &mut [u64] {
+        let start = p as usize * self.words;
+        &mut self.queued[start..start + self.words]
     }
 
     /// Racks with queues of their own.
@@ -88,17 +99,19 @@ impl Waiting {
         self.waits[p as usize] = false;
     }
 
-    /// A peer left: its memory of queues goes.
+    /// A peer completed or left: it will never wait again, and its entries
+    /// go as they are met.
     pub(super) fn forget(&mut self, p: PeerId) {
         self.waits[p as usize] = false;
-        self.queued[p as usize] = Vec::new();
+        self.queued_mut(p).fill(0);
     }
 
     /// Put `p` on the queues of the keys of `words` (`(word, bits)`) it is
     /// not on yet.
     fn enqueue(&mut self, p: PeerId, words: impl Iterator<Item = (usize, u64)>) {
         let rack = self.rack_of[p as usize] as usize;
-        let queued = &mut self.queued[p as usize];
+        let start = p as usize * self.words;
+        let queued = &mut self.queued[start..start + self.words];
         for (w, bits) in words {
             let fresh = bits & !queued[w];
             queued[w] |= fresh;
@@ -125,9 +138,7 @@ impl Waiting {
     fn pop(&mut self, key: u32, rack: usize) -> Option<PeerId> {
         let queue = &mut self.queues[key as usize * self.racks + rack];
         let p = queue.pop_front()?;
-        if let Some(q) = self.queued.get_mut(p as usize).filter(|q| !q.is_empty()) {
-            q[key as usize / 64] &= !(1 << (key % 64));
-        }
+        self.queued[p as usize * self.words + key as usize / 64] &= !(1 << (key % 64));
         Some(p)
     }
 
