@@ -59,12 +59,14 @@ pub(super) struct Upload {
     pub(super) event: Option<EventId>,
 }
 
-/// What source choice reads of a peer, kept in an array of its own (8
-/// bytes a peer) so that sampling holders touches little memory.
+/// What source choice reads of a peer, kept in an array of its own (4
+/// bytes a peer) so that sampling holders touches little memory: with
+/// 100,000 peers it stays in a core's cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Uploader {
-    /// Uploads it can start now (0 when gone, full or without upload).
-    pub(super) free_slots: u32,
+    /// Uploads it can start now (0 when gone, full or without upload;
+    /// `peers.upload_slots` is at most 65,535).
+    pub(super) free_slots: u16,
     /// Whether it departed (its holder entries are then stale).
     pub(super) gone: bool,
 }
@@ -79,7 +81,7 @@ impl Uploader {
     /// A present peer with `slots` upload slots, all free.
     pub(super) fn new(slots: u32) -> Uploader {
         Uploader {
-            free_slots: slots,
+            free_slots: slots as u16,
             gone: false,
         }
     }

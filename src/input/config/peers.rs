@@ -113,7 +113,14 @@ impl PeersConfig {
             check.at_most("peers.download_cap_mbps", d, MAX_RATE_MBPS)?;
         }
         check.at_least_one("peers.max_downloads", self.max_downloads.into())?;
-        check.at_least_one("peers.upload_slots", self.upload_slots.into())?;
+        // A peer's free slots are counted in 16 bits (the simulator's
+        // source choice keeps them small, see `sim::state::Uploader`).
+        if !(1..=65535).contains(&self.upload_slots) {
+            return Err(check.err(
+                "peers.upload_slots",
+                format!("must be in 1..=65535 (got {})", self.upload_slots),
+            ));
+        }
         if !(1..=1024).contains(&self.source_samples) {
             return Err(check.err(
                 "peers.source_samples",
