@@ -23,6 +23,7 @@ mod endgame;
 pub mod engine;
 mod error;
 mod fabric;
+mod finish_order;
 mod flows;
 mod holders;
 mod holdings;

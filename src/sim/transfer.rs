@@ -9,8 +9,7 @@
 //! slope, so none of them touches the other flows (as in fair-queueing
 //! schedulers).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use super::finish_order::FinishOrder;
 
 /// Identifies a flow within the whole simulation.
 pub type FlowId = u32;
@@ -18,7 +17,7 @@ pub type FlowId = u32;
 /// Finish tag (Mb of virtual time), kept as the bits of a non-negative
 /// `f64`, which order as the numbers do: comparing tags is comparing
 /// integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct Tag(u64);
 
 impl Tag {
@@ -38,11 +37,11 @@ pub struct FairShare {
     capacity_mbps: f64,
     virtual_mb: f64,
     updated_s: f64,
-    /// Active flows by finish tag (ties by id, so the order is total). A
-    /// plain heap: most sets are a peer's few uploads, and removing a flow
-    /// before it finishes (a cut, an end-game switch) is rare enough to pay
-    /// a pass over the set.
-    flows: BinaryHeap<Reverse<(Tag, FlowId)>>,
+    /// Active flows by finish tag (ties by id, so the order is total): a
+    /// peer's few uploads inline, a server group's many in a heap.
+    /// Removing a flow before it finishes (a cut, an end-game switch) is
+    /// rare enough to pay a pass over the set.
+    flows: FinishOrder<(Tag, FlowId)>,
     sent_mb: f64,
 }
 
@@ -53,7 +52,7 @@ impl FairShare {
             capacity_mbps,
             virtual_mb: 0.0,
             updated_s: 0.0,
-            flows: BinaryHeap::new(),
+            flows: FinishOrder::new(),
             sent_mb: 0.0,
         }
     }
@@ -112,14 +111,14 @@ impl FairShare {
             self.virtual_mb = 0.0;
         }
         let tag = Tag::new(self.virtual_mb + size_mb);
-        self.flows.push(Reverse((tag, flow)));
+        self.flows.push((tag, flow));
     }
 
     /// Stop a flow at `now_s`; returns the Mb it still lacked.
     pub fn remove(&mut self, now_s: f64, flow: FlowId) -> Option<f64> {
         self.advance(now_s);
         let tag = self.tag_of(flow)?;
-        self.flows.retain(|Reverse((_, f))| *f != flow);
+        self.flows.retain(|&(_, f)| f != flow);
         Some((tag.mb() - self.virtual_mb).max(0.0))
     }
 
@@ -134,7 +133,7 @@ impl FairShare {
     /// The flow that finishes first, with the time it does (`None` when idle
     /// or when the capacity is zero).
     pub fn next_completion(&self) -> Option<(FlowId, f64)> {
-        let &Reverse((tag, flow)) = self.flows.peek()?;
+        let (tag, flow) = self.flows.peek()?;
         if self.capacity_mbps <= 0.0 {
             return None;
         }
@@ -148,7 +147,7 @@ impl FairShare {
     pub fn drain(&mut self, now_s: f64) -> Vec<(FlowId, f64)> {
         self.advance(now_s);
         let mut out = Vec::with_capacity(self.flows.len());
-        while let Some(Reverse((tag, flow))) = self.flows.pop() {
+        while let Some((tag, flow)) = self.flows.pop() {
             out.push((flow, (tag.mb() - self.virtual_mb).max(0.0)));
         }
         out
@@ -158,7 +157,7 @@ impl FairShare {
     /// The virtual clock is set to the flow's tag, absorbing rounding.
     pub fn pop_completed(&mut self, now_s: f64) -> Option<FlowId> {
         self.advance(now_s);
-        let Reverse((tag, flow)) = self.flows.pop()?;
+        let (tag, flow) = self.flows.pop()?;
         if tag.mb() > self.virtual_mb {
             // Rounding left a sliver unsent: count it, so conservation holds exactly.
             self.sent_mb += (tag.mb() - self.virtual_mb) * (self.flows.len() + 1) as f64;
@@ -171,8 +170,8 @@ impl FairShare {
     fn tag_of(&self, flow: FlowId) -> Option<Tag> {
         self.flows
             .iter()
-            .find(|Reverse((_, f))| *f == flow)
-            .map(|Reverse((tag, _))| *tag)
+            .find(|&(_, f)| f == flow)
+            .map(|(tag, _)| tag)
     }
 }
 
