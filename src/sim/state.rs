@@ -20,21 +20,27 @@ pub(super) enum PeerState {
     Gone,
 }
 
+/// A peer's record. The fields a delivery and the requests after it read
+/// come first, in declaration order (`repr(C)`), so that they share the
+/// record's first cache line (64 bytes): with a crowd of hosts, the record
+/// is a cache miss per delivery, and one line is one miss.
+#[repr(C)]
 pub(super) struct Peer {
+    /// Where its rarest-first choices may start (see `rarity::Floor`).
+    pub(super) floor: Floor,
+    pub(super) from_peers_mb: f64,
     pub(super) image: u32,
-    pub(super) upload_mbps: f64,
-    pub(super) state: PeerState,
     /// Blocks lacking, in flight included.
     pub(super) missing: u32,
     /// Block requests in flight to peers.
     pub(super) peer_downloads: u32,
-    /// Where its rarest-first choices may start (see `rarity::Floor`).
-    pub(super) floor: Floor,
+    pub(super) state: PeerState,
+    /// (group, flow) of the server flows in flight to this peer.
+    pub(super) server_flows: Vec<(u32, FlowId)>,
+    pub(super) upload_mbps: f64,
     /// Its index in the members of each group of its image (in the order
     /// of `groups_of_image`), so leaving a group is O(1).
     pub(super) member_index: Vec<u32>,
-    /// (group, flow) of the server flows in flight to this peer.
-    pub(super) server_flows: Vec<(u32, FlowId)>,
     /// Request index, `None` for a preheated seeder.
     pub(super) vm: Option<usize>,
     pub(super) lifetime_s: f64,
@@ -47,7 +53,6 @@ pub(super) struct Peer {
     /// Whether it counts in the statistics (a VM arriving after the warm-up).
     pub(super) counted: bool,
     pub(super) from_server_mb: f64,
-    pub(super) from_peers_mb: f64,
 }
 
 /// A peer's upload: its capacity shared equally by its flows, and the
@@ -139,4 +144,28 @@ pub(super) fn unrequested<'s>(
     space
         .image_keys(image as usize)
         .map(move |(w, bits)| (w, row.lacking(w, bits)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn a_delivery_reads_one_line_of_the_peer_record() {
+        let end_of = |offset: usize, size: usize| offset + size;
+        let hot_end = [
+            end_of(offset_of!(Peer, floor), size_of::<Floor>()),
+            end_of(offset_of!(Peer, from_peers_mb), 8),
+            end_of(offset_of!(Peer, image), 4),
+            end_of(offset_of!(Peer, missing), 4),
+            end_of(offset_of!(Peer, peer_downloads), 4),
+            end_of(offset_of!(Peer, state), size_of::<PeerState>()),
+            end_of(
+                offset_of!(Peer, server_flows),
+                size_of::<Vec<(u32, FlowId)>>(),
+            ),
+        ];
+        assert!(hot_end.iter().all(|&end| end <= 64), "{hot_end:?}");
+    }
 }
