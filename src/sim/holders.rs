@@ -7,9 +7,9 @@
 //! Holder lists keep departed peers until a choice meets them (lazy
 //! removal), so a departure costs nothing per key.
 
-use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
+use super::draw::below;
 use super::state::{PeerId, Uploader};
 use super::world::Sim;
 
@@ -83,7 +83,7 @@ impl Choice<'_> {
             if list.is_empty() {
                 return Found::NoneFree;
             }
-            let i = rng.random_range(0..list.len());
+            let i = below(rng, list.len());
             let h = list[i];
             if self.gone(h) {
                 list.swap_remove(i);
@@ -127,7 +127,7 @@ impl Choice<'_> {
                 Some((b, _)) if load > b => {}
                 Some((b, _)) if load == b => {
                     ties += 1;
-                    if rng.random_range(0..ties) == 0 {
+                    if below(rng, ties as usize) == 0 {
                         best = Some((load, h));
                     }
                 }
@@ -179,7 +179,7 @@ impl Choice<'_> {
         if list.is_empty() {
             return;
         }
-        let mut i = rng.random_range(0..list.len());
+        let mut i = below(rng, list.len());
         let mut checked = 0;
         while !list.is_empty() && checked < limit.unwrap_or(list.len()) {
             if i >= list.len() {

@@ -19,6 +19,7 @@
 
 mod changed;
 mod choice;
+mod draw;
 mod endgame;
 pub mod engine;
 mod error;

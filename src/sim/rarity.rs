@@ -12,7 +12,7 @@
 //! Ties are broken with one draw among the tied keys in key order, exactly
 //! as the reference does.
 
-use rand::RngExt;
+use super::draw::below;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::input::config::PieceSelection;
@@ -323,7 +323,7 @@ impl Rarity {
         if ties == 0 {
             return None;
         }
-        let r = rng.random_range(0..ties);
+        let r = below(rng, ties);
         candidate_keys(candidates)
             .filter(|&key| self.count[key as usize] == rarest)
             .nth(r)
@@ -389,7 +389,7 @@ fn draw_among(
     total: usize,
     rng: &mut Xoshiro256PlusPlus,
 ) -> Option<u32> {
-    let mut r = rng.random_range(0..total);
+    let mut r = below(rng, total);
     for (w, bits) in candidates {
         let n = bits.count_ones() as usize;
         if r >= n {
