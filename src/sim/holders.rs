@@ -204,7 +204,7 @@ impl Choice<'_> {
 impl Sim<'_> {
     /// A peer departed: purge the lists that keep departed peers (holders,
     /// waiting queues) when due, and then let later arrivals take the slots
-    /// of the peers purged (`workload.stream`).
+    /// of the peers purged (`Sim::reuses_slots`).
     ///
     /// Lazy removal alone leaves a long run's holder lists mostly departed
     /// peers (a list drops only the entries its choices meet), so memory

@@ -8,9 +8,10 @@ use super::space::Space;
 use super::transfer::{FairShare, FlowId};
 
 /// Index of a peer (a VM's host, or a preheated seeder): its slot in the
-/// per-peer arrays. Under `workload.stream` a departed peer's slot is taken
-/// by a later arrival, but only after the lists that name departed peers
-/// lazily (holders, waiting queues) were purged of it (see `holders`).
+/// per-peer arrays. A departed peer's slot is taken by a later arrival (but
+/// on a data center's hosts, see `Sim::reuses_slots`), only after the
+/// lists that name departed peers lazily (holders, waiting queues) were
+/// purged of it (see `holders`).
 pub(super) type PeerId = u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -63,7 +63,7 @@ impl Waiting {
     }
 
     /// A new peer in `rack`, not waiting, in slot `p`: a new slot, or a
-    /// departed peer's (`workload.stream`).
+    /// departed peer's.
     pub(super) fn add_peer(&mut self, p: PeerId, rack: u32) {
         let rack = if self.racks > 1 { rack } else { 0 };
         let p = p as usize;

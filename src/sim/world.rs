@@ -54,8 +54,9 @@ pub(super) struct Sim<'a> {
     pub(super) holdings: Holdings,
     /// Peers joined and not departed.
     pub(super) present_peers: usize,
-    /// Under `workload.stream`: slots of peers departed since the last
-    /// purge of the lists (`holders`), and slots free for the next arrivals.
+    /// Where slots are reused (`reuses_slots`): slots of peers departed
+    /// since the last purge of the lists (`holders`), and slots free for
+    /// the next arrivals.
     pub(super) departed: Vec<PeerId>,
     pub(super) free_peers: Vec<PeerId>,
     pub(super) departed_since_purge: usize,
@@ -185,7 +186,7 @@ impl<'a> Sim<'a> {
     }
 
     /// Whether requests are streamed (`workload.stream`): drawn as the run
-    /// reaches them, slots of departed peers reused, records not kept.
+    /// reaches them, records not kept.
     pub(super) fn streamed(&self) -> bool {
         self.setup.workload.stream.is_some()
     }
