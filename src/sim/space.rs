@@ -29,6 +29,8 @@ pub(super) struct Space {
     pub(super) image_mask: Vec<Vec<u64>>,
     /// Per image: indices of the non-zero words of its mask.
     pub(super) image_words: Vec<Vec<u32>>,
+    /// Per image: the same indices as a bitset of word indices.
+    pub(super) image_word_set: Vec<Vec<u64>>,
     /// Per image: its swarm chunks in image order.
     pub(super) image_chunks: Vec<Vec<u32>>,
     /// Per image: the position of each swarm chunk in the image (or u32::MAX).
@@ -52,6 +54,7 @@ impl Space {
         let words = key_chunk.len().div_ceil(64);
         let mut image_mask = Vec::new();
         let mut image_words = Vec::new();
+        let mut image_word_set = Vec::new();
         let mut chunk_pos = Vec::new();
         let mut image_blocks = Vec::new();
         for chunks in &image_chunks {
@@ -67,11 +70,15 @@ impl Space {
                 }
                 blocks += n;
             }
-            image_words.push(
-                (0..words as u32)
-                    .filter(|&w| mask[w as usize] != 0)
-                    .collect(),
-            );
+            let nonzero: Vec<u32> = (0..words as u32)
+                .filter(|&w| mask[w as usize] != 0)
+                .collect();
+            let mut set = vec![0u64; words.div_ceil(64)];
+            for &w in &nonzero {
+                set[w as usize / 64] |= 1 << (w % 64);
+            }
+            image_word_set.push(set);
+            image_words.push(nonzero);
             image_mask.push(mask);
             chunk_pos.push(pos);
             image_blocks.push(blocks);
@@ -91,6 +98,7 @@ impl Space {
             words,
             image_mask,
             image_words,
+            image_word_set,
             image_chunks,
             chunk_pos,
             image_blocks,

@@ -44,6 +44,10 @@ pub(super) struct Waiting {
     /// many they are: with none, an offer has nothing to look at.
     nonempty: Vec<u64>,
     nonempty_keys: usize,
+    /// Words of `nonempty` that are not zero (a bitset of word indices):
+    /// an offer skips the words of its image where no queue can serve,
+    /// most of them on the paper's default.
+    nonempty_words: Vec<u64>,
 }
 
 impl Waiting {
@@ -59,6 +63,7 @@ impl Waiting {
             rack_of: Vec::new(),
             nonempty: vec![0; n_keys.div_ceil(64)],
             nonempty_keys: 0,
+            nonempty_words: vec![0; n_keys.div_ceil(64).div_ceil(64)],
         }
     }
 
@@ -122,6 +127,8 @@ impl Waiting {
                 if *word & bit == 0 {
                     *word |= bit;
                     self.nonempty_keys += 1;
+                    let w = key as usize / 64;
+                    self.nonempty_words[w / 64] |= 1 << (w % 64);
                 }
             }
         }
@@ -144,12 +151,31 @@ impl Waiting {
 
     /// `key`'s queues were served until empty: no one waits for it.
     fn emptied(&mut self, key: u32) {
-        let word = &mut self.nonempty[key as usize / 64];
+        let w = key as usize / 64;
         let bit = 1 << (key % 64);
-        if *word & bit != 0 {
-            *word &= !bit;
+        if self.nonempty[w] & bit != 0 {
+            self.nonempty[w] &= !bit;
             self.nonempty_keys -= 1;
+            if self.nonempty[w] == 0 {
+                self.nonempty_words[w / 64] &= !(1 << (w % 64));
+            }
         }
+    }
+
+    /// The first word from `from` on, among the words set in `among` (a
+    /// bitset of word indices), where some key's queue may be non-empty.
+    fn next_word(&self, among: &[u64], from: usize) -> Option<usize> {
+        let mut j = from / 64;
+        let mut mask = u64::MAX << (from % 64);
+        while j < among.len() {
+            let found = among[j] & self.nonempty_words[j] & mask;
+            if found != 0 {
+                return Some(j * 64 + found.trailing_zeros() as usize);
+            }
+            j += 1;
+            mask = u64::MAX;
+        }
+        None
     }
 }
 
@@ -185,16 +211,23 @@ impl Sim<'_> {
             return;
         }
         let image = self.peers[h as usize].image as usize;
-        let mut i = 0;
-        while i < self.space.image_words[image].len() {
+        // The image's words in key order, each until `h` serves no queue
+        // of it; words where every queue is empty are skipped.
+        let mut from = 0;
+        loop {
             if self.uploaders[h as usize].free_slots == 0 {
                 return;
             }
-            let w = self.space.image_words[image][i] as usize;
+            let Some(w) = self
+                .waiting
+                .next_word(&self.space.image_word_set[image], from)
+            else {
+                return;
+            };
             let bits = self.holdings.have(h, w) & self.waiting.nonempty[w];
             match keys(std::iter::once((w, bits))).next() {
                 Some(key) => self.serve_queue(h, key),
-                None => i += 1,
+                None => from = w + 1,
             }
         }
     }
@@ -263,5 +296,30 @@ impl Sim<'_> {
                 None => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_word_finds_the_words_with_waiters_in_key_order() {
+        // 130 words of keys: three words of the word bitset.
+        let mut waiting = Waiting::new(64 * 130, 1);
+        waiting.add_peer(0, 0);
+        waiting.enqueue(0, [(3, 1u64), (70, 1 << 5), (129, 1 << 63)].into_iter());
+        let all = vec![u64::MAX; 3];
+        assert_eq!(waiting.next_word(&all, 0), Some(3));
+        assert_eq!(waiting.next_word(&all, 4), Some(70));
+        assert_eq!(waiting.next_word(&all, 71), Some(129));
+        assert_eq!(waiting.next_word(&all, 130), None);
+        // Only the words of an image count.
+        assert_eq!(waiting.next_word(&[0, 0, 1 << 1], 0), Some(129));
+        assert_eq!(waiting.next_word(&[1 << 4, 0, 0], 0), None);
+        // A word whose last queue is served empty is skipped.
+        waiting.emptied(129 * 64 + 63);
+        assert_eq!(waiting.next_word(&all, 71), None);
+        assert_eq!(waiting.next_word(&all, 0), Some(3));
     }
 }
