@@ -401,7 +401,9 @@ fn server_groups(setup: &RunSetup, space: &Space) -> Vec<Group> {
         .collect()
 }
 
-/// Point `slot` at an event for `next` (or cancel it when `None`).
+/// Point `slot` at an event for `next` (or cancel it when `None`). A slot
+/// holds a handle only while its event is pending: every handler of such
+/// an event empties the slot first.
 pub(super) fn refresh(
     engine: &mut Engine<Event>,
     slot: &mut Option<EventId>,
@@ -409,11 +411,7 @@ pub(super) fn refresh(
     event: Event,
 ) {
     match (next, *slot) {
-        (Some(t), Some(id)) => {
-            if !engine.reschedule(id, t) {
-                *slot = Some(engine.schedule(t, event));
-            }
-        }
+        (Some(t), Some(id)) => engine.reschedule_pending(id, t),
         (Some(t), None) => *slot = Some(engine.schedule(t, event)),
         (None, Some(id)) => {
             engine.cancel(id);
