@@ -6,7 +6,7 @@
 
 use crate::input::config::PieceSelection;
 
-use super::space::range_mask;
+use super::space::range_words;
 use super::state::PeerId;
 use super::world::Sim;
 
@@ -67,11 +67,10 @@ impl Sim<'_> {
     /// nor has requested.
     pub(super) fn set_chunk_candidates(&mut self, p: PeerId, chunk: u32) {
         self.candidates.clear();
-        let first = self.space.chunk_first[chunk as usize];
-        let end = first + self.space.chunk_blocks[chunk as usize];
+        let (first, end) = self.space.chunk_range(chunk);
         let row = self.holdings.row(p);
-        for w in first as usize / 64..(end as usize).div_ceil(64) {
-            let bits = row.lacking(w, range_mask(w, first, end));
+        for (w, keys) in range_words(first, end) {
+            let bits = row.lacking(w, keys);
             if bits != 0 {
                 self.candidates.push((w, bits));
             }

@@ -8,7 +8,7 @@
 //! pointer of the record's. The two sets are interleaved word by word, so
 //! `have[w]` and `pending[w]`, read together, share a cache line.
 
-use super::space::range_mask;
+use super::space::range_words;
 use super::state::PeerId;
 
 /// The `have` and `pending` bitsets of every peer slot.
@@ -71,10 +71,7 @@ impl Holdings {
 
     /// Whether `p` holds every key of `[first, end)`.
     pub(super) fn holds_range(&self, p: PeerId, first: u32, end: u32) -> bool {
-        (first as usize / 64..(end as usize).div_ceil(64)).all(|w| {
-            let mask = range_mask(w, first, end);
-            self.have(p, w) & mask == mask
-        })
+        range_words(first, end).all(|(w, mask)| self.have(p, w) & mask == mask)
     }
 
     /// `p` holds `key`; returns whether it held it already.

@@ -5,7 +5,7 @@ use crate::input::config::{Grouping, RuleKind};
 use crate::policy::{GroupState, Snapshot, water_fill};
 
 use super::metrics::TickRecord;
-use super::space::{keys, range_mask};
+use super::space::{keys, range_words};
 use super::state::{Event, Flow, PeerId, PeerState, Source};
 use super::world::Sim;
 
@@ -60,12 +60,8 @@ impl Sim<'_> {
                     Box::new(self.space.image_keys(image).map(|(w, b)| unheld(w, b)))
                 }
                 Grouping::Chunk => {
-                    let first = self.space.chunk_first[g as usize];
-                    let end = first + self.space.chunk_blocks[g as usize];
-                    Box::new(
-                        (first as usize / 64..(end as usize).div_ceil(64))
-                            .map(move |w| unheld(w, range_mask(w, first, end))),
-                    )
+                    let (first, end) = self.space.chunk_range(g);
+                    Box::new(range_words(first, end).map(move |(w, b)| unheld(w, b)))
                 }
             };
             let unheld = missing.map(|(w, bits)| (w, bits & self.rarity.unheld_word(w)));

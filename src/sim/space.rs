@@ -112,6 +112,12 @@ impl Space {
             .map(move |&w| (w as usize, self.image_mask[image][w as usize]))
     }
 
+    /// The keys of swarm chunk `chunk`: `[first, end)`.
+    pub(super) fn chunk_range(&self, chunk: u32) -> (u32, u32) {
+        let first = self.chunk_first[chunk as usize];
+        (first, first + self.chunk_blocks[chunk as usize])
+    }
+
     pub(super) fn block_mb(&self, key: u32) -> f64 {
         self.chunk_block_mb[self.key_chunk[key as usize] as usize]
     }
@@ -152,6 +158,11 @@ fn swarm_chunks(content: &Content, model: SwarmModel) -> (Vec<(usize, String)>, 
             (chunks, per_image)
         }
     }
+}
+
+/// The keys `[first, end)` as bitset words `(word index, bits)`.
+pub(super) fn range_words(first: u32, end: u32) -> impl Iterator<Item = (usize, u64)> {
+    (first as usize / 64..(end as usize).div_ceil(64)).map(move |w| (w, range_mask(w, first, end)))
 }
 
 /// Bits of word `w` that fall in keys `[first, end)`.

@@ -122,12 +122,10 @@ impl Waiting {
             queued[w] |= fresh;
             for key in keys(std::iter::once((w, fresh))) {
                 self.queues[key as usize * self.racks + rack].push_back(p);
-                let word = &mut self.nonempty[key as usize / 64];
                 let bit = 1 << (key % 64);
-                if *word & bit == 0 {
-                    *word |= bit;
+                if self.nonempty[w] & bit == 0 {
+                    self.nonempty[w] |= bit;
                     self.nonempty_keys += 1;
-                    let w = key as usize / 64;
                     self.nonempty_words[w / 64] |= 1 << (w % 64);
                 }
             }
