@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 
 use super::space::keys;
-use super::state::{PeerId, PeerState};
+use super::state::{PeerId, PeerState, unrequested};
 use super::world::Sim;
 
 /// The queues of waiting leechers per key.
@@ -182,14 +182,9 @@ impl Sim<'_> {
     /// has not requested, and for its server blocks a peer could take over.
     pub(super) fn wait(&mut self, p: PeerId) {
         let peer = &self.peers[p as usize];
-        let image = peer.image as usize;
-        let row = self.holdings.row(p);
-        let unrequested = self.space.image_words[image].iter().map(|&w| {
-            let w = w as usize;
-            (w, row.lacking(w, self.space.image_mask[image][w]))
-        });
         self.waiting.waits[p as usize] = true;
-        self.waiting.enqueue(p, unrequested);
+        self.waiting
+            .enqueue(p, unrequested(&self.space, &self.holdings, p, peer.image));
         if self.setup.peers.endgame == crate::input::config::Endgame::Switch {
             let in_flight: Vec<(usize, u64)> = peer
                 .server_flows
