@@ -139,12 +139,20 @@ impl Waiting {
         }
     }
 
-    /// The first waiter of `key`'s queue in `rack`, taken off it.
-    fn pop(&mut self, key: u32, rack: usize) -> Option<PeerId> {
+    /// The first entry of `key`'s queue in `rack` whose leecher waits now,
+    /// taken off it, and every entry before it dropped (their leechers
+    /// stopped waiting: most entries an offer meets). One tight loop, as a
+    /// leecher's first wait puts it on the queues of all its blocks.
+    fn pop_waiting(&mut self, key: u32, rack: usize) -> Option<PeerId> {
         let queue = &mut self.queues[key as usize * self.racks + rack];
-        let p = queue.pop_front()?;
-        self.queued[p as usize * self.words + key as usize / 64] &= !(1 << (key % 64));
-        Some(p)
+        let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
+        while let Some(p) = queue.pop_front() {
+            self.queued[p as usize * self.words + w] &= !bit;
+            if self.waits[p as usize] {
+                return Some(p);
+            }
+        }
+        None
     }
 
     /// `key`'s queues were served until empty: no one waits for it.
@@ -245,7 +253,7 @@ impl Sim<'_> {
                 if self.uploaders[h as usize].free_slots == 0 {
                     return;
                 }
-                let Some(l) = self.waiting.pop(key, rack) else {
+                let Some(l) = self.waiting.pop_waiting(key, rack) else {
                     break;
                 };
                 self.serve_one(h, l, key);
@@ -254,9 +262,10 @@ impl Sim<'_> {
         self.waiting.emptied(key);
     }
 
-    /// Serve waiter `l` of `key`'s queue from `h`, if it still applies.
+    /// Serve waiting leecher `l` of `key`'s queue from `h`, if it still
+    /// applies.
     fn serve_one(&mut self, h: PeerId, l: PeerId, key: u32) {
-        if !self.waiting.waits(l) || self.peers[l as usize].state != PeerState::Leecher {
+        if self.peers[l as usize].state != PeerState::Leecher {
             return;
         }
         if self.holdings.holds(l, key) {
