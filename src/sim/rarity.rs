@@ -278,7 +278,11 @@ impl Rarity {
                 if keys <= DIRECT_SCAN_KEYS {
                     return self.rarest_by_scan(candidates, need_holder, rng);
                 }
+                // Level 0 (keys nobody holds) is not bounded by `floor`.
                 let mut level = self.next_level(image, usize::from(need_holder))?;
+                if level > 0 && level < floor {
+                    level = self.next_level(image, floor)?;
+                }
                 loop {
                     let at = &self.levels[level * self.words..(level + 1) * self.words];
                     let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
