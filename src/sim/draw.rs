@@ -5,7 +5,8 @@
 //! a `Result` and a call that is not inlined. [`below`] is the same
 //! algorithm on the same random numbers, inlined: the same index from the
 //! same generator state, in fewer instructions (callgrind: the 10,000-host
-//! flash crowd 4% fewer in all, the paper's default 2%). A test checks it
+//! flash crowd 4% fewer in all, the paper's default 2%; and forced inline,
+//! as a plain hint left it a call in holder sampling, 1.4% fewer again). A test checks it
 //! against `random_range` draw for draw, so a change of `rand`'s algorithm
 //! cannot silently change our runs.
 
@@ -17,7 +18,7 @@ use rand::{Rng, RngExt};
 /// keeps the high half; when the low half falls in the biased zone it
 /// draws once more and carries (Lemire's widening multiply with one step
 /// of bias reduction). Larger `n` go to `rand` itself.
-#[inline]
+#[inline(always)]
 pub(super) fn below<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
     debug_assert!(n > 0, "a draw from an empty range");
     let Ok(range) = u32::try_from(n) else {
