@@ -7,7 +7,7 @@
 use crate::input::config::PieceSelection;
 
 use super::space::range_words;
-use super::state::PeerId;
+use super::state::{PeerId, unrequested};
 use super::world::Sim;
 
 impl Sim<'_> {
@@ -37,20 +37,14 @@ impl Sim<'_> {
     /// Candidates: the blocks of `p`'s image it neither holds nor has
     /// requested, except `excluded`; with `holder`, only those it holds.
     pub(super) fn set_candidates(&mut self, p: PeerId, holder: Option<PeerId>, excluded: &[u32]) {
-        self.candidates.clear();
-        let image = self.peers[p as usize].image as usize;
-        let mask = &self.space.image_mask[image];
-        let row = self.holdings.row(p);
-        let served = holder.map(|h| self.holdings.row(h));
-        for &w in &self.space.image_words[image] {
-            let w = w as usize;
-            let mut bits = row.lacking(w, mask[w]);
-            if let Some(served) = served {
-                bits &= served.have(w);
-            }
-            if bits != 0 {
-                self.candidates.push((w, bits));
-            }
+        let image = self.peers[p as usize].image;
+        let unrequested = unrequested(&self.space, &self.holdings, p, image);
+        match holder.map(|h| self.holdings.row(h)) {
+            Some(served) => keep_nonzero(
+                &mut self.candidates,
+                unrequested.map(|(w, bits)| (w, bits & served.have(w))),
+            ),
+            None => keep_nonzero(&mut self.candidates, unrequested),
         }
         if !excluded.is_empty() {
             for &k in excluded {
@@ -66,14 +60,19 @@ impl Sim<'_> {
     /// Candidates: the blocks of swarm chunk `chunk` that `p` neither holds
     /// nor has requested.
     pub(super) fn set_chunk_candidates(&mut self, p: PeerId, chunk: u32) {
-        self.candidates.clear();
         let (first, end) = self.space.chunk_range(chunk);
         let row = self.holdings.row(p);
-        for (w, keys) in range_words(first, end) {
-            let bits = row.lacking(w, keys);
-            if bits != 0 {
-                self.candidates.push((w, bits));
-            }
+        let lacking = range_words(first, end).map(|(w, keys)| (w, row.lacking(w, keys)));
+        keep_nonzero(&mut self.candidates, lacking);
+    }
+}
+
+/// Set `candidates` to the words of `words` with some bit set, in order.
+fn keep_nonzero(candidates: &mut Vec<(usize, u64)>, words: impl Iterator<Item = (usize, u64)>) {
+    candidates.clear();
+    for (w, bits) in words {
+        if bits != 0 {
+            candidates.push((w, bits));
         }
     }
 }

@@ -197,6 +197,8 @@ impl Rarity {
     }
 
     /// Room for levels up to `to` (every image's bitmaps included).
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self, to: usize) {
         self.levels.resize((to + 1) * self.words, 0);
         self.image_population.resize((to + 1) * self.images, 0);

@@ -27,8 +27,10 @@ pub(super) struct Space {
     pub(super) words: usize,
     /// Per image: the bitset of its keys.
     pub(super) image_mask: Vec<Vec<u64>>,
-    /// Per image: indices of the non-zero words of its mask.
-    pub(super) image_words: Vec<Vec<u32>>,
+    /// Per image: the non-zero words of its mask, `(word index, bits)`, in
+    /// word order (what a loop over an image's keys reads, without a load
+    /// from `image_mask` a word).
+    pub(super) image_words: Vec<Vec<(usize, u64)>>,
     /// Per image: the same indices as a bitset of word indices.
     pub(super) image_word_set: Vec<Vec<u64>>,
     /// Per image: its swarm chunks in image order.
@@ -70,12 +72,13 @@ impl Space {
                 }
                 blocks += n;
             }
-            let nonzero: Vec<u32> = (0..words as u32)
-                .filter(|&w| mask[w as usize] != 0)
+            let nonzero: Vec<(usize, u64)> = (0..words)
+                .filter(|&w| mask[w] != 0)
+                .map(|w| (w, mask[w]))
                 .collect();
             let mut set = vec![0u64; words.div_ceil(64)];
-            for &w in &nonzero {
-                set[w as usize / 64] |= 1 << (w % 64);
+            for &(w, _) in &nonzero {
+                set[w / 64] |= 1 << (w % 64);
             }
             image_word_set.push(set);
             image_words.push(nonzero);
@@ -107,9 +110,7 @@ impl Space {
 
     /// The words of image `image`'s key mask, as `(word index, bits)`.
     pub(super) fn image_keys(&self, image: usize) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.image_words[image]
-            .iter()
-            .map(move |&w| (w as usize, self.image_mask[image][w as usize]))
+        self.image_words[image].iter().copied()
     }
 
     /// The keys of swarm chunk `chunk`: `[first, end)`.
