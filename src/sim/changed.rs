@@ -16,15 +16,25 @@ pub(super) struct Changed {
 
 impl Changed {
     /// Mark `i` (a second mark before the next take does nothing).
+    #[inline]
     pub(super) fn mark(&mut self, i: u32) {
         let at = i as usize;
         if at >= self.listed.len() {
-            self.listed.resize(at + 1, false);
+            self.grow(at);
         }
         if !self.listed[at] {
             self.listed[at] = true;
             self.list.push(i);
         }
+    }
+
+    /// Room for index `at`. Apart, and cold, so that `mark` (once or twice
+    /// an event) is a few instructions inline rather than a call that
+    /// saves registers for a resize it seldom does.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, at: usize) {
+        self.listed.resize(at + 1, false);
     }
 
     /// The marked indices, in marking order; the set is then empty. Hand
