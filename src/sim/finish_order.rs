@@ -49,15 +49,28 @@ impl<T: Ord + Copy + Default> FinishOrder<T> {
     pub(super) fn push(&mut self, item: T) {
         let n = self.few_len as usize;
         if !self.many.is_empty() || n == FEW {
-            self.many.extend(self.few[..n].iter().map(|&e| Reverse(e)));
-            self.few_len = 0;
-            self.many.push(Reverse(item));
+            self.push_many(item);
             return;
         }
-        let at = self.few[..n].partition_point(|&e| e < item);
-        self.few.copy_within(at..n, at + 1);
+        // Insertion into a few sorted items, before any equal ones.
+        let mut at = n;
+        while at > 0 && self.few[at - 1] >= item {
+            self.few[at] = self.few[at - 1];
+            at -= 1;
+        }
         self.few[at] = item;
         self.few_len += 1;
+    }
+
+    /// `push` past the inline items: all go to the heap. Apart and cold, so
+    /// that the inline path (a peer's uploads, always) stays small.
+    #[cold]
+    #[inline(never)]
+    fn push_many(&mut self, item: T) {
+        let n = self.few_len as usize;
+        self.many.extend(self.few[..n].iter().map(|&e| Reverse(e)));
+        self.few_len = 0;
+        self.many.push(Reverse(item));
     }
 
     /// The smallest entry.
@@ -76,7 +89,9 @@ impl<T: Ord + Copy + Default> FinishOrder<T> {
             return self.many.pop().map(|r| r.0);
         }
         let first = self.few[0];
-        self.few.copy_within(1..n, 0);
+        for i in 1..n {
+            self.few[i - 1] = self.few[i];
+        }
         self.few_len -= 1;
         Some(first)
     }
