@@ -62,6 +62,13 @@ impl<T: Ord + Copy + Default> FinishOrder<T> {
         self.few_len += 1;
     }
 
+    /// `pop` from the heap, apart and cold as `push_many` is.
+    #[cold]
+    #[inline(never)]
+    fn pop_many(&mut self) -> Option<T> {
+        self.many.pop().map(|r| r.0)
+    }
+
     /// `push` past the inline items: all go to the heap. Apart and cold, so
     /// that the inline path (a peer's uploads, always) stays small.
     #[cold]
@@ -86,7 +93,7 @@ impl<T: Ord + Copy + Default> FinishOrder<T> {
     pub(super) fn pop(&mut self) -> Option<T> {
         let n = self.few_len as usize;
         if n == 0 {
-            return self.many.pop().map(|r| r.0);
+            return self.pop_many();
         }
         let first = self.few[0];
         for i in 1..n {
