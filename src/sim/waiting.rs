@@ -206,11 +206,19 @@ impl Sim<'_> {
     }
 
     /// Holder `h` has a free slot or a new block: serve waiting leechers
-    /// from the queues of the blocks it holds.
+    /// from the queues of the blocks it holds. Twice an event, and mostly
+    /// with no one waiting or no slot free: that test is inline, the
+    /// offer itself a call.
+    #[inline]
     pub(super) fn offer(&mut self, h: PeerId) {
-        if self.waiting.nonempty_keys == 0 {
-            return;
+        if self.waiting.nonempty_keys != 0 && self.uploaders[h as usize].free_slots != 0 {
+            self.offer_to_waiting(h);
         }
+    }
+
+    /// [`Sim::offer`] once some leecher waits and `h` has a free slot.
+    #[inline(never)]
+    fn offer_to_waiting(&mut self, h: PeerId) {
         let image = self.peers[h as usize].image as usize;
         // The image's words in key order, each until `h` serves no queue
         // of it; words where every queue is empty are skipped.
@@ -237,11 +245,13 @@ impl Sim<'_> {
     /// queues are empty: `h`'s rack's queue first under rack locality.
     fn serve_queue(&mut self, h: PeerId, key: u32) {
         let racks = self.waiting.racks();
-        let home = if racks > 1 {
-            self.racks.rack(h) as usize
-        } else {
-            0
-        };
+        if racks == 1 {
+            if self.serve_rack(h, key, 0) {
+                self.waiting.emptied(key);
+            }
+            return;
+        }
+        let home = self.racks.rack(h) as usize;
         for i in 0..racks {
             let rack = (home + i) % racks;
             // Rack locality: another rack's waiters are served only blocks
@@ -249,17 +259,25 @@ impl Sim<'_> {
             if i > 0 && self.rack_holds(rack as u32, key) {
                 continue;
             }
-            loop {
-                if self.uploaders[h as usize].free_slots == 0 {
-                    return;
-                }
-                let Some(l) = self.waiting.pop_waiting(key, rack) else {
-                    break;
-                };
-                self.serve_one(h, l, key);
+            if !self.serve_rack(h, key, rack) {
+                return;
             }
         }
         self.waiting.emptied(key);
+    }
+
+    /// Serve waiters of `key`'s queue in `rack` from `h`; whether the
+    /// queue was served empty (else `h` is full).
+    fn serve_rack(&mut self, h: PeerId, key: u32, rack: usize) -> bool {
+        loop {
+            if self.uploaders[h as usize].free_slots == 0 {
+                return false;
+            }
+            let Some(l) = self.waiting.pop_waiting(key, rack) else {
+                return true;
+            };
+            self.serve_one(h, l, key);
+        }
     }
 
     /// Serve waiting leecher `l` of `key`'s queue from `h`, if it still
