@@ -276,8 +276,7 @@ impl Rarity {
             }),
             PieceSelection::Random => draw(candidates.iter().map(|&(w, b)| (w, held(w, b))), rng),
             PieceSelection::Rarest => {
-                let keys: u32 = candidates.iter().map(|&(_, b)| b.count_ones()).sum();
-                if keys <= DIRECT_SCAN_KEYS {
+                if at_most_keys(candidates, DIRECT_SCAN_KEYS) {
                     return self.rarest_by_scan(candidates, need_holder, rng);
                 }
                 // Level 0 (keys nobody holds) is not bounded by `floor`.
@@ -357,6 +356,19 @@ fn set_level(bitmap: &mut [u64], summary: &mut [u64], level: usize, filled: bool
             summary[w / 64] &= !(1 << (w % 64));
         }
     }
+}
+
+/// Whether the candidate words hold at most `n` keys: counted until they
+/// are more, which early in a download the first word alone is.
+fn at_most_keys(candidates: &[(usize, u64)], n: u32) -> bool {
+    let mut keys = 0;
+    for &(_, bits) in candidates {
+        keys += bits.count_ones();
+        if keys > n {
+            return false;
+        }
+    }
+    true
 }
 
 /// The keys of candidate words, in key order.
