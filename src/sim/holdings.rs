@@ -130,7 +130,9 @@ impl Row<'_> {
     /// Word `w` of the blocks neither held nor awaited, among `bits`.
     #[inline]
     pub(super) fn lacking(self, w: usize, bits: u64) -> u64 {
-        bits & !self.0[2 * w] & !self.0[2 * w + 1]
+        // One bounds check for the pair.
+        let pair = &self.0[2 * w..2 * w + 2];
+        bits & !pair[0] & !pair[1]
     }
 }
 
