@@ -86,6 +86,8 @@ impl Choice<'_> {
             let i = below(rng, list.len());
             let h = list[i];
             if self.gone(h) {
+                // The draw still counts as one of the `samples`
+                // (docs/model.md, source choice).
                 list.swap_remove(i);
                 continue;
             }
