@@ -5,10 +5,10 @@
 //! a `Result` and a call that is not inlined. [`below`] is the same
 //! algorithm on the same random numbers, inlined: the same index from the
 //! same generator state, in fewer instructions (callgrind: the 10,000-host
-//! flash crowd 4% fewer in all, the paper's default 2%; and forced inline,
-//! as a plain hint left it a call in holder sampling, 1.4% fewer again). A test checks it
-//! against `random_range` draw for draw, so a change of `rand`'s algorithm
-//! cannot silently change our runs.
+//! flash crowd 4% fewer in all, the paper's default 2%; then forced
+//! inline, as a plain hint left it a call in holder sampling: 1.4% fewer
+//! again). A test checks it against `random_range` draw for draw, so a
+//! change of `rand`'s algorithm cannot silently change our runs.
 
 use rand::{Rng, RngExt};
 
