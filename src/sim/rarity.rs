@@ -17,7 +17,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::input::config::PieceSelection;
 
-use super::space::Space;
+use super::space::{Space, set_summarized};
 
 /// Holder counts per key, bucketed by level.
 pub(super) struct Rarity {
@@ -188,10 +188,10 @@ impl Rarity {
             // An image's bitmaps change only when one of its levels
             // empties or fills (a level of an image holds many keys).
             if emptied {
-                set_level(&mut image_levels[i], &mut image_level_words[i], from, false);
+                set_summarized(&mut image_levels[i], &mut image_level_words[i], from, false);
             }
             if filled {
-                set_level(&mut image_levels[i], &mut image_level_words[i], to, true);
+                set_summarized(&mut image_levels[i], &mut image_level_words[i], to, true);
             }
         }
     }
@@ -342,21 +342,6 @@ const DIRECT_SCAN_KEYS: u32 = 16;
 /// Words of an image's level bitmap read in turn, looking for its next
 /// level with keys, before its summary is used.
 const LINEAR_WORDS: usize = 4;
-
-/// Mark `level` as one where an image has keys (`filled`) or has none, in
-/// its level bitmap and in the bitmap's summary.
-fn set_level(bitmap: &mut [u64], summary: &mut [u64], level: usize, filled: bool) {
-    let w = level / 64;
-    if filled {
-        bitmap[w] |= 1 << (level % 64);
-        summary[w / 64] |= 1 << (w % 64);
-    } else {
-        bitmap[w] &= !(1 << (level % 64));
-        if bitmap[w] == 0 {
-            summary[w / 64] &= !(1 << (w % 64));
-        }
-    }
-}
 
 /// Whether the candidate words hold at most `n` keys: counted until they
 /// are more, which early in a download the first word alone is.

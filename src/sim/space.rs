@@ -161,6 +161,22 @@ fn swarm_chunks(content: &Content, model: SwarmModel) -> (Vec<(usize, String)>, 
     }
 }
 
+/// Set bit `i` of `bitmap` (`on`) or clear it, keeping `summary` (a bitset
+/// of `bitmap`'s non-zero words) in step: a rarity level bitmap, the
+/// waiting queues' non-empty keys.
+pub(super) fn set_summarized(bitmap: &mut [u64], summary: &mut [u64], i: usize, on: bool) {
+    let w = i / 64;
+    if on {
+        bitmap[w] |= 1 << (i % 64);
+        summary[w / 64] |= 1 << (w % 64);
+    } else {
+        bitmap[w] &= !(1 << (i % 64));
+        if bitmap[w] == 0 {
+            summary[w / 64] &= !(1 << (w % 64));
+        }
+    }
+}
+
 /// The keys `[first, end)` as bitset words `(word index, bits)`.
 pub(super) fn range_words(first: u32, end: u32) -> impl Iterator<Item = (usize, u64)> {
     (first as usize / 64..(end as usize).div_ceil(64)).map(move |w| (w, range_mask(w, first, end)))

@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 
-use super::space::keys;
+use super::space::{keys, set_summarized};
 use super::state::{PeerId, PeerState, unrequested};
 use super::world::Sim;
 
@@ -122,11 +122,10 @@ impl Waiting {
             queued[w] |= fresh;
             for key in keys(std::iter::once((w, fresh))) {
                 self.queues[key as usize * self.racks + rack].push_back(p);
-                let bit = 1 << (key % 64);
-                if self.nonempty[w] & bit == 0 {
-                    self.nonempty[w] |= bit;
+                if self.nonempty[w] & (1 << (key % 64)) == 0 {
                     self.nonempty_keys += 1;
-                    self.nonempty_words[w / 64] |= 1 << (w % 64);
+                    let (bitmap, summary) = (&mut self.nonempty, &mut self.nonempty_words);
+                    set_summarized(bitmap, summary, key as usize, true);
                 }
             }
         }
@@ -157,14 +156,10 @@ impl Waiting {
 
     /// `key`'s queues were served until empty: no one waits for it.
     fn emptied(&mut self, key: u32) {
-        let w = key as usize / 64;
-        let bit = 1 << (key % 64);
-        if self.nonempty[w] & bit != 0 {
-            self.nonempty[w] &= !bit;
+        if self.nonempty[key as usize / 64] & (1 << (key % 64)) != 0 {
             self.nonempty_keys -= 1;
-            if self.nonempty[w] == 0 {
-                self.nonempty_words[w / 64] &= !(1 << (w % 64));
-            }
+            let (bitmap, summary) = (&mut self.nonempty, &mut self.nonempty_words);
+            set_summarized(bitmap, summary, key as usize, false);
         }
     }
 
