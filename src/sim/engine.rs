@@ -45,30 +45,35 @@ struct Slot<E> {
 
 /// The event queue and clock. `E` is the model's event type.
 ///
-/// A queue of `(key, slot)` entries (a binary heap, or a radix heap once
-/// large; see `queue`) with lazy deletion: rescheduling pushes a new entry
-/// and cancelling empties the slot, and entries whose sequence number is no
-/// longer their slot's are skipped when they surface. This costs no hashing
-/// and no index bookkeeping per heap move, which an indexed priority queue
-/// pays on every operation.
+/// A queue of `(key, (slot, event))` entries (a binary heap, or a radix
+/// heap once large; see `queue`) with lazy deletion: rescheduling pushes a
+/// new entry and cancelling empties the slot, and entries whose sequence
+/// number is no longer their slot's are skipped when they surface. This
+/// costs no hashing and no index bookkeeping per heap move, which an
+/// indexed priority queue pays on every operation.
+///
+/// Each entry carries a copy of its event, so that a pop hands the event
+/// on without waiting for its slot: on a large queue the slot is a cache
+/// miss, and with the event in hand the model's own loads for it start
+/// while the slot's check (nearly always passed) is still on its way.
 #[derive(Debug)]
 pub struct Engine<E> {
     now_s: f64,
     next_seq: u64,
-    queue: KeyQueue,
+    queue: KeyQueue<(u32, E)>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     pending: usize,
     processed: u64,
 }
 
-impl<E> Default for Engine<E> {
+impl<E: Copy> Default for Engine<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Engine<E> {
+impl<E: Copy> Engine<E> {
     /// An empty engine at time 0.
     pub fn new() -> Self {
         Engine {
@@ -115,7 +120,7 @@ impl<E> Engine<E> {
         let s = &mut self.slots[slot as usize];
         s.seq = key.seq();
         s.event = Some(event);
-        self.queue.push(key.0, slot);
+        self.queue.push(key.0, (slot, event));
         self.pending += 1;
         EventId {
             slot,
@@ -132,30 +137,29 @@ impl<E> Engine<E> {
     /// Move a pending event to `time_s`; it then orders as if newly scheduled.
     /// Returns false if the event is no longer pending.
     pub fn reschedule(&mut self, id: EventId, time_s: f64) -> bool {
-        if self.live(id).is_none() {
+        let Some(event) = self.live(id).and_then(|s| s.event) else {
             return false;
-        }
-        let key = self.key(time_s);
-        self.slots[id.slot as usize].seq = key.seq();
-        self.queue.push(key.0, id.slot);
+        };
+        self.reschedule_pending(id, time_s, event);
         true
     }
 
-    /// `reschedule` for a caller that knows the event is pending: one that
-    /// keeps its handle only while the event is pending (dropping it when
-    /// the event fires or is cancelled). It skips the look at the slot,
-    /// which on a large queue is a cache miss at every move. Moving an
-    /// event that is no longer pending would move whatever event took its
-    /// slot; debug builds check, and a run that lost an event this way
-    /// fails its end-of-run invariants (a VM never completes).
-    pub fn reschedule_pending(&mut self, id: EventId, time_s: f64) {
+    /// `reschedule` for a caller that knows the event is pending, and what
+    /// it is (`event`, as scheduled): one that keeps its handle only while
+    /// the event is pending (dropping it when the event fires or is
+    /// cancelled). It skips the look at the slot, which on a large queue is
+    /// a cache miss at every move. Moving an event that is no longer
+    /// pending would move whatever event took its slot; debug builds check,
+    /// and a run that lost an event this way fails its end-of-run
+    /// invariants (a VM never completes).
+    pub fn reschedule_pending(&mut self, id: EventId, time_s: f64, event: E) {
         debug_assert!(
             self.live(id).is_some(),
             "moving an event that is not pending"
         );
         let key = self.key(time_s);
         self.slots[id.slot as usize].seq = key.seq();
-        self.queue.push(key.0, id.slot);
+        self.queue.push(key.0, (id.slot, event));
     }
 
     /// Cancel a pending event; returns it, or `None` if it already fired.
@@ -168,16 +172,13 @@ impl<E> Engine<E> {
     /// Pop the next event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(EventId, E)> {
         loop {
-            let (raw, slot) = self.queue.pop()?;
+            let (raw, (slot, event)) = self.queue.pop()?;
             let key = Key(raw);
             let s = &mut self.slots[slot as usize];
             // Entries of cancelled or rescheduled events are skipped.
-            if s.seq != key.seq() {
+            if s.seq != key.seq() || s.event.take().is_none() {
                 continue;
             }
-            let Some(event) = s.event.take() else {
-                continue;
-            };
             self.now_s = self.now_s.max(key.time_s());
             self.processed += 1;
             let id = EventId {
@@ -242,8 +243,8 @@ mod tests {
         let mut e = Engine::new();
         let a = e.schedule(1.0, 'a');
         e.schedule(2.0, 'b');
-        e.reschedule_pending(a, 3.0);
-        e.reschedule_pending(a, 2.0);
+        e.reschedule_pending(a, 3.0, 'a');
+        e.reschedule_pending(a, 2.0, 'a');
         // Moved to 2.0 after 'b' was scheduled there: it fires after 'b'.
         let order: Vec<_> = std::iter::from_fn(|| e.pop().map(|(_, x)| (x, e.now_s()))).collect();
         assert_eq!(order, [('b', 2.0), ('a', 2.0)]);

@@ -1,5 +1,6 @@
 //! The event engine's queue of pending entries: a monotone min-queue of
-//! `(key, slot)` pairs, where every key pushed exceeds the last one popped
+//! `(key, value)` pairs (the engine's value is an event's slot and a copy
+//! of the event), where every key pushed exceeds the last one popped
 //! (the engine never schedules before now, and its keys end with a growing
 //! sequence number).
 //!
@@ -23,42 +24,50 @@ pub(super) const RADIX_FROM: usize = 1 << 16;
 
 /// A binary-heap entry, ordered by key alone and reversed, so that the
 /// standard (max-)heap pops the smallest key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
+#[derive(Debug, Clone, Copy)]
+struct Entry<V> {
     key: u128,
-    slot: u32,
+    value: V,
 }
 
-impl Ord for Entry {
+impl<V> Ord for Entry<V> {
     fn cmp(&self, other: &Self) -> Ordering {
         other.key.cmp(&self.key)
     }
 }
 
-impl PartialOrd for Entry {
+impl<V> PartialOrd for Entry<V> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-#[derive(Debug)]
-enum Store {
-    Binary(BinaryHeap<Entry>),
-    Radix(RadixHeapMap<Reverse<u128>, u32>),
+impl<V> PartialEq for Entry<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
 }
 
-/// Pending `(key, slot)` entries, smallest key first.
+impl<V> Eq for Entry<V> {}
+
 #[derive(Debug)]
-pub(super) struct KeyQueue {
-    store: Store,
+enum Store<V> {
+    Binary(BinaryHeap<Entry<V>>),
+    Radix(RadixHeapMap<Reverse<u128>, V>),
+}
+
+/// Pending `(key, value)` entries, smallest key first.
+#[derive(Debug)]
+pub(super) struct KeyQueue<V> {
+    store: Store<V>,
     radix_from: usize,
     /// Radix pops since its buckets were last shrunk.
     pops_since_shrink: usize,
 }
 
-impl KeyQueue {
+impl<V: Copy> KeyQueue<V> {
     /// An empty queue that becomes a radix heap past `radix_from` entries.
-    pub(super) fn new(radix_from: usize) -> KeyQueue {
+    pub(super) fn new(radix_from: usize) -> KeyQueue<V> {
         KeyQueue {
             store: Store::Binary(BinaryHeap::new()),
             radix_from,
@@ -67,24 +76,24 @@ impl KeyQueue {
     }
 
     /// Add an entry; `key` must exceed every key popped so far.
-    pub(super) fn push(&mut self, key: u128, slot: u32) {
+    pub(super) fn push(&mut self, key: u128, value: V) {
         match &mut self.store {
             Store::Binary(heap) => {
-                heap.push(Entry { key, slot });
+                heap.push(Entry { key, value });
                 if heap.len() > self.radix_from {
                     self.become_radix();
                 }
             }
-            Store::Radix(heap) => heap.push(Reverse(key), slot),
+            Store::Radix(heap) => heap.push(Reverse(key), value),
         }
     }
 
     /// Remove the entry of smallest key.
-    pub(super) fn pop(&mut self) -> Option<(u128, u32)> {
+    pub(super) fn pop(&mut self) -> Option<(u128, V)> {
         match &mut self.store {
-            Store::Binary(heap) => heap.pop().map(|e| (e.key, e.slot)),
+            Store::Binary(heap) => heap.pop().map(|e| (e.key, e.value)),
             Store::Radix(heap) => {
-                let popped = heap.pop().map(|(Reverse(key), slot)| (key, slot));
+                let popped = heap.pop().map(|(Reverse(key), value)| (key, value));
                 if popped.is_none() {
                     // Forget the last key popped: once empty, any key may come.
                     heap.clear();
@@ -109,7 +118,7 @@ impl KeyQueue {
         if let Store::Binary(heap) = &mut self.store {
             let mut radix = RadixHeapMap::new();
             for e in std::mem::take(heap).into_vec() {
-                radix.push(Reverse(e.key), e.slot);
+                radix.push(Reverse(e.key), e.value);
             }
             self.store = Store::Radix(radix);
         }

@@ -122,7 +122,11 @@ pub(super) struct Group {
 
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Event {
-    Arrival(usize),
+    /// Kept request `i` arrives (a `u32`, so that an event and its slot fit
+    /// the 12 bytes beside a queue key; `Sim::run` checks the count).
+    Arrival(u32),
+    /// The streamed request drawn last arrives (`Sim::next_request`).
+    StreamedArrival,
     Tick,
     PeerUpload(PeerId),
     ServerGroup(u32),
@@ -168,5 +172,13 @@ mod tests {
             ),
         ];
         assert!(hot_end.iter().all(|&end| end <= 64), "{hot_end:?}");
+    }
+
+    #[test]
+    fn an_event_fits_beside_its_slot_in_the_padding_of_a_queue_entry() {
+        // A queue entry is a u128 key (16 bytes, 16-aligned) and the event's
+        // slot (4 bytes) with the event: 8 bytes of event keep it at 32.
+        assert!(size_of::<Event>() <= 8, "{} bytes", size_of::<Event>());
+        assert_eq!(size_of::<(u128, (u32, Event))>(), 32);
     }
 }

@@ -199,7 +199,7 @@ impl<'a> Sim<'a> {
             self.schedule_next_arrival();
             return;
         }
-        for (i, r) in self.setup.workload.requests.iter().enumerate() {
+        for (i, r) in (0..).zip(&self.setup.workload.requests) {
             self.engine.schedule(r.arrival_s, Event::Arrival(i));
         }
     }
@@ -208,8 +208,7 @@ impl<'a> Sim<'a> {
     pub(super) fn schedule_next_arrival(&mut self) {
         self.next_request = self.stream.as_mut().and_then(Iterator::next);
         if let Some(r) = self.next_request {
-            self.engine
-                .schedule(r.arrival_s, Event::Arrival(self.scheduled));
+            self.engine.schedule(r.arrival_s, Event::StreamedArrival);
             self.scheduled += 1;
         }
     }
@@ -217,6 +216,13 @@ impl<'a> Sim<'a> {
     /// Process events until every VM has completed; `Err` when a guard of
     /// `[limits]` stops the run first.
     pub(super) fn run(&mut self, on_vm_done: &mut dyn FnMut(&VmRecord)) -> Result<(), String> {
+        let kept = self.setup.workload.requests.len();
+        if u32::try_from(kept).is_err() {
+            return Err(format!(
+                "{kept} requests kept in memory; at most {} can be (set workload.stream = true)",
+                u32::MAX
+            ));
+        }
         for s in &self.setup.workload.initial_seeders {
             let id = self.add_peer(s.image, s.upload_mbps, None, f64::INFINITY, false);
             self.become_holder_of_all(id);
@@ -230,7 +236,8 @@ impl<'a> Sim<'a> {
             };
             let before = self.completed;
             match event {
-                Event::Arrival(i) => self.on_arrival(i),
+                Event::Arrival(i) => self.on_arrival(i as usize),
+                Event::StreamedArrival => self.on_arrival(self.scheduled - 1),
                 Event::Tick => self.on_tick(),
                 Event::PeerUpload(p) => self.on_peer_upload(p),
                 Event::ServerGroup(g) => self.on_server_group(g),
@@ -411,7 +418,7 @@ pub(super) fn refresh(
     event: Event,
 ) {
     match (next, *slot) {
-        (Some(t), Some(id)) => engine.reschedule_pending(id, t),
+        (Some(t), Some(id)) => engine.reschedule_pending(id, t, event),
         (Some(t), None) => *slot = Some(engine.schedule(t, event)),
         (None, Some(id)) => {
             engine.cancel(id);
