@@ -4,7 +4,7 @@
 //! ([`metrics`]).
 //!
 //! One concept a file: [`engine`] (events), `queue` (its pending
-//! entries), `changed` (resources whose events move), [`transfer`] (processor
+//! entries), `radix_heap` (the queue's store when large), `changed` (resources whose events move), [`transfer`] (processor
 //! sharing), [`maxmin`] (max-min sharing of several resources at once, for
 //! rack and link capacities; its deferred mode batches the exact solves),
 //! `topology` (hosts in racks), `fabric` (the data center's links as one
@@ -36,6 +36,7 @@ mod maxmin_reference;
 pub mod metrics;
 mod peers;
 mod queue;
+mod radix_heap;
 mod rarity;
 mod server;
 mod sources;

@@ -13,10 +13,10 @@
 //! a pop). Keys are unique, so both pop in exactly the same order and the
 //! switch never changes a run.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use radix_heap::RadixHeapMap;
+use super::radix_heap::RadixHeap;
 
 /// Entries above which the queue becomes a radix heap (2 MB of binary heap,
 /// about the size of a core's second-level cache).
@@ -53,7 +53,7 @@ impl<V> Eq for Entry<V> {}
 #[derive(Debug)]
 enum Store<V> {
     Binary(BinaryHeap<Entry<V>>),
-    Radix(RadixHeapMap<Reverse<u128>, V>),
+    Radix(RadixHeap<V>),
 }
 
 /// Pending `(key, value)` entries, smallest key first.
@@ -84,7 +84,7 @@ impl<V: Copy> KeyQueue<V> {
                     self.become_radix();
                 }
             }
-            Store::Radix(heap) => heap.push(Reverse(key), value),
+            Store::Radix(heap) => heap.push(key, value),
         }
     }
 
@@ -93,11 +93,7 @@ impl<V: Copy> KeyQueue<V> {
         match &mut self.store {
             Store::Binary(heap) => heap.pop().map(|e| (e.key, e.value)),
             Store::Radix(heap) => {
-                let popped = heap.pop().map(|(Reverse(key), value)| (key, value));
-                if popped.is_none() {
-                    // Forget the last key popped: once empty, any key may come.
-                    heap.clear();
-                }
+                let popped = heap.pop();
                 // Entries move from bucket to bucket as time advances, and
                 // each bucket keeps the capacity it once needed: left alone,
                 // the buckets hold several times the entries pending (on
@@ -116,9 +112,9 @@ impl<V: Copy> KeyQueue<V> {
 
     fn become_radix(&mut self) {
         if let Store::Binary(heap) = &mut self.store {
-            let mut radix = RadixHeapMap::new();
+            let mut radix = RadixHeap::new();
             for e in std::mem::take(heap).into_vec() {
-                radix.push(Reverse(e.key), e.value);
+                radix.push(e.key, e.value);
             }
             self.store = Store::Radix(radix);
         }
