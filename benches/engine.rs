@@ -20,8 +20,11 @@ fn engine_queue(c: &mut Criterion) {
                 let t = e.now_s() + ((i * 7919) % 1000) as f64 * 1e-3;
                 ids.push(e.schedule(t, i));
                 if i % 3 == 0 {
-                    let id = ids[(i as usize * 31) % ids.len()];
-                    e.reschedule(id, t + 0.5);
+                    // The event of handle j is j; a moved one gets a new handle.
+                    let j = (i as usize * 31) % ids.len();
+                    if let Some(moved) = e.reschedule(ids[j], t + 0.5, j as u64) {
+                        ids[j] = moved;
+                    }
                 }
                 if e.pending() > 1000 {
                     black_box(e.pop());

@@ -5,12 +5,13 @@
 use super::queue::{KeyQueue, RADIX_FROM};
 
 /// Handle of a pending event, for cancelling or rescheduling it: a slot of
-/// the engine's payload store and the generation of its occupant, so a
-/// handle to an event that fired never touches a later one.
+/// the engine's and the low half of the sequence number of the event's
+/// queue entry, so a handle to an event that fired, or moved (moving gives
+/// a new handle), never touches a later one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId {
     slot: u32,
-    generation: u32,
+    seq: u32,
 }
 
 /// Order key: time first, then insertion sequence, so that events at the same
@@ -35,33 +36,34 @@ impl Key {
     }
 }
 
-/// A payload slot: the event and the sequence number of its live queue entry.
-#[derive(Debug)]
-struct Slot<E> {
-    generation: u32,
-    seq: u64,
-    event: Option<E>,
-}
+/// A slot's sequence number when it holds no pending event.
+const VACANT: u64 = u64::MAX;
 
 /// The event queue and clock. `E` is the model's event type.
 ///
 /// A queue of `(key, (slot, event))` entries (a binary heap, or a radix
-/// heap once large; see `queue`) with lazy deletion: rescheduling pushes a
-/// new entry and cancelling empties the slot, and entries whose sequence
-/// number is no longer their slot's are skipped when they surface. This
-/// costs no hashing and no index bookkeeping per heap move, which an
-/// indexed priority queue pays on every operation.
+/// heap once large; see `queue`) with lazy deletion: a pending event holds
+/// a slot, which records the sequence number of its live entry;
+/// rescheduling pushes a new entry and records its number, cancelling
+/// empties the slot, and entries whose number is no longer their slot's are
+/// skipped when they surface. This costs no hashing and no index
+/// bookkeeping per heap move, which an indexed priority queue pays on every
+/// operation.
 ///
 /// Each entry carries a copy of its event, so that a pop hands the event
 /// on without waiting for its slot: on a large queue the slot is a cache
 /// miss, and with the event in hand the model's own loads for it start
-/// while the slot's check (nearly always passed) is still on its way.
+/// while the slot's check (nearly always passed) is still on its way. A
+/// slot is only that number (8 bytes), so the slots of a crowd's 100,000
+/// pending events fit a core's cache.
 #[derive(Debug)]
 pub struct Engine<E> {
     now_s: f64,
     next_seq: u64,
     queue: KeyQueue<(u32, E)>,
-    slots: Vec<Slot<E>>,
+    /// Per slot: the sequence number of its pending event's live entry,
+    /// or `VACANT`.
+    slots: Vec<u64>,
     free: Vec<u32>,
     pending: usize,
     processed: u64,
@@ -105,68 +107,61 @@ impl<E: Copy> Engine<E> {
     /// Schedule `event` at `time_s` (never before now).
     pub fn schedule(&mut self, time_s: f64, event: E) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
-        let key = self.key(time_s);
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(Slot {
-                    generation: 0,
-                    seq: 0,
-                    event: None,
-                });
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let s = &mut self.slots[slot as usize];
-        s.seq = key.seq();
-        s.event = Some(event);
-        self.queue.push(key.0, (slot, event));
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(VACANT);
+            (self.slots.len() - 1) as u32
+        });
         self.pending += 1;
+        self.push(slot, time_s, event)
+    }
+
+    /// Queue `event` of `slot` at `time_s`; the slot records the entry.
+    fn push(&mut self, slot: u32, time_s: f64, event: E) -> EventId {
+        let key = self.key(time_s);
+        self.slots[slot as usize] = key.seq();
+        self.queue.push(key.0, (slot, event));
         EventId {
             slot,
-            generation: s.generation,
+            seq: key.seq() as u32,
         }
     }
 
-    /// The slot of a pending event, if `id` still names one.
-    fn live(&mut self, id: EventId) -> Option<&mut Slot<E>> {
-        let s = self.slots.get_mut(id.slot as usize)?;
-        (s.generation == id.generation && s.event.is_some()).then_some(s)
+    /// Whether `id` names a pending event.
+    fn live(&self, id: EventId) -> bool {
+        self.slots
+            .get(id.slot as usize)
+            .is_some_and(|&seq| seq != VACANT && seq as u32 == id.seq)
     }
 
-    /// Move a pending event to `time_s`; it then orders as if newly scheduled.
-    /// Returns false if the event is no longer pending.
-    pub fn reschedule(&mut self, id: EventId, time_s: f64) -> bool {
-        let Some(event) = self.live(id).and_then(|s| s.event) else {
-            return false;
-        };
-        self.reschedule_pending(id, time_s, event);
-        true
+    /// Move a pending event (`event`, as scheduled) to `time_s`; it then
+    /// orders as if newly scheduled. Returns its new handle, or `None` if
+    /// the event is no longer pending.
+    #[must_use = "a moved event has a new handle"]
+    pub fn reschedule(&mut self, id: EventId, time_s: f64, event: E) -> Option<EventId> {
+        self.live(id)
+            .then(|| self.reschedule_pending(id, time_s, event))
     }
 
-    /// `reschedule` for a caller that knows the event is pending, and what
-    /// it is (`event`, as scheduled): one that keeps its handle only while
-    /// the event is pending (dropping it when the event fires or is
-    /// cancelled). It skips the look at the slot, which on a large queue is
-    /// a cache miss at every move. Moving an event that is no longer
-    /// pending would move whatever event took its slot; debug builds check,
-    /// and a run that lost an event this way fails its end-of-run
-    /// invariants (a VM never completes).
-    pub fn reschedule_pending(&mut self, id: EventId, time_s: f64, event: E) {
-        debug_assert!(
-            self.live(id).is_some(),
-            "moving an event that is not pending"
-        );
-        let key = self.key(time_s);
-        self.slots[id.slot as usize].seq = key.seq();
-        self.queue.push(key.0, (id.slot, event));
+    /// `reschedule` for a caller that knows the event is pending: one that
+    /// keeps its handle only while the event is pending (dropping it when
+    /// the event fires or is cancelled). It skips the look at the slot,
+    /// which on a large queue is a cache miss at every move. Moving an
+    /// event that is no longer pending would move whatever event took its
+    /// slot; debug builds check, and a run that lost an event this way
+    /// fails its end-of-run invariants (a VM never completes).
+    #[must_use = "a moved event has a new handle"]
+    pub fn reschedule_pending(&mut self, id: EventId, time_s: f64, event: E) -> EventId {
+        debug_assert!(self.live(id), "moving an event that is not pending");
+        self.push(id.slot, time_s, event)
     }
 
-    /// Cancel a pending event; returns it, or `None` if it already fired.
-    pub fn cancel(&mut self, id: EventId) -> Option<E> {
-        let event = self.live(id)?.event.take();
-        self.release(id.slot);
-        event
+    /// Cancel a pending event; whether it was pending.
+    pub fn cancel(&mut self, id: EventId) -> bool {
+        let live = self.live(id);
+        if live {
+            self.release(id.slot);
+        }
+        live
     }
 
     /// Pop the next event and advance the clock to it.
@@ -174,26 +169,24 @@ impl<E: Copy> Engine<E> {
         loop {
             let (raw, (slot, event)) = self.queue.pop()?;
             let key = Key(raw);
-            let s = &mut self.slots[slot as usize];
-            // Entries of cancelled or rescheduled events are skipped.
-            if s.seq != key.seq() || s.event.take().is_none() {
+            // Entries of cancelled or moved events are skipped.
+            if self.slots[slot as usize] != key.seq() {
                 continue;
             }
             self.now_s = self.now_s.max(key.time_s());
             self.processed += 1;
+            self.release(slot);
             let id = EventId {
                 slot,
-                generation: s.generation,
+                seq: key.seq() as u32,
             };
-            self.release(slot);
             return Some((id, event));
         }
     }
 
-    /// An event left its slot: a later occupant gets a new generation.
+    /// An event left its slot: it is free for the next one.
     fn release(&mut self, slot: u32) {
-        let s = &mut self.slots[slot as usize];
-        s.generation = s.generation.wrapping_add(1);
+        self.slots[slot as usize] = VACANT;
         self.free.push(slot);
         self.pending -= 1;
     }
@@ -229,12 +222,15 @@ mod tests {
         let a = e.schedule(1.0, 'a');
         let b = e.schedule(2.0, 'b');
         e.schedule(3.0, 'c');
-        assert_eq!(e.cancel(a), Some('a'));
-        assert_eq!(e.cancel(a), None);
-        assert!(e.reschedule(b, 5.0));
+        assert!(e.cancel(a));
+        assert!(!e.cancel(a));
+        let moved = e.reschedule(b, 5.0, 'b').expect("b is pending");
+        // The old handle no longer names the moved event.
+        assert!(e.reschedule(b, 4.0, 'b').is_none());
         assert_eq!(e.pop().map(|p| p.1), Some('c'));
         assert_eq!(e.pop().map(|p| p.1), Some('b'));
-        assert!(!e.reschedule(b, 6.0));
+        assert!(e.reschedule(moved, 6.0, 'b').is_none());
+        assert!(!e.cancel(moved));
         assert!(e.pop().is_none());
     }
 
@@ -243,8 +239,8 @@ mod tests {
         let mut e = Engine::new();
         let a = e.schedule(1.0, 'a');
         e.schedule(2.0, 'b');
-        e.reschedule_pending(a, 3.0, 'a');
-        e.reschedule_pending(a, 2.0, 'a');
+        let a = e.reschedule_pending(a, 3.0, 'a');
+        let _ = e.reschedule_pending(a, 2.0, 'a');
         // Moved to 2.0 after 'b' was scheduled there: it fires after 'b'.
         let order: Vec<_> = std::iter::from_fn(|| e.pop().map(|(_, x)| (x, e.now_s()))).collect();
         assert_eq!(order, [('b', 2.0), ('a', 2.0)]);

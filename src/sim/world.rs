@@ -418,7 +418,7 @@ pub(super) fn refresh(
     event: Event,
 ) {
     match (next, *slot) {
-        (Some(t), Some(id)) => engine.reschedule_pending(id, t, event),
+        (Some(t), Some(id)) => *slot = Some(engine.reschedule_pending(id, t, event)),
         (Some(t), None) => *slot = Some(engine.schedule(t, event)),
         (None, Some(id)) => {
             engine.cancel(id);
