@@ -84,7 +84,12 @@ impl Sim<'_> {
         }
     }
 
-    pub(super) fn on_peer_upload(&mut self, p: PeerId) {
+    /// `p`'s first-finishing upload completes; the event expected it to
+    /// be flow `head`.
+    pub(super) fn on_peer_upload(&mut self, p: PeerId, head: FlowId) {
+        // Read the flow before the sender's record, which says which flow
+        // it is: the two loads then overlap.
+        let expected = self.flows[head as usize];
         let upload = &mut self.uploads[p as usize];
         upload.event = None;
         let Some(f) = upload.share.pop_completed(self.engine.now_s()) else {
@@ -92,7 +97,12 @@ impl Sim<'_> {
         };
         self.uploaders[p as usize].free_slots += 1;
         self.note_uploads_changed(p);
-        self.deliver(f);
+        let flow = if f == head {
+            expected
+        } else {
+            self.flows[f as usize]
+        };
+        self.deliver_flow(f, flow);
     }
 
     pub(super) fn on_server_group(&mut self, g: u32) {
@@ -107,7 +117,11 @@ impl Sim<'_> {
 
     /// A block arrives whole at its receiver.
     pub(super) fn deliver(&mut self, f: FlowId) {
-        let flow = self.flows[f as usize];
+        self.deliver_flow(f, self.flows[f as usize]);
+    }
+
+    /// [`Sim::deliver`] of flow `f`, whose record `flow` the caller read.
+    fn deliver_flow(&mut self, f: FlowId, flow: Flow) {
         self.release_flow(f);
         self.note_cross_rack(&flow, flow.size_mb);
         let r = flow.receiver;

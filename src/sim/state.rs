@@ -123,12 +123,15 @@ pub(super) struct Group {
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Event {
     /// Kept request `i` arrives (a `u32`, so that an event and its slot fit
-    /// the 12 bytes beside a queue key; `Sim::run` checks the count).
+    /// the 16 bytes beside a queue key; `Sim::run` checks the count).
     Arrival(u32),
     /// The streamed request drawn last arrives (`Sim::next_request`).
     StreamedArrival,
     Tick,
-    PeerUpload(PeerId),
+    /// Peer `p`'s first-finishing upload, flow `f`, completes. The flow is
+    /// named so that its record is read while `p`'s is still on its way
+    /// (on a large crowd both are cache misses).
+    PeerUpload(PeerId, FlowId),
     ServerGroup(u32),
     Departure(PeerId),
     /// The next completion on the data center's network (`fabric`).
@@ -177,8 +180,8 @@ mod tests {
     #[test]
     fn an_event_fits_beside_its_slot_in_the_padding_of_a_queue_entry() {
         // A queue entry is a u128 key (16 bytes, 16-aligned) and the event's
-        // slot (4 bytes) with the event: 8 bytes of event keep it at 32.
-        assert!(size_of::<Event>() <= 8, "{} bytes", size_of::<Event>());
+        // slot (4 bytes) with the event: 12 bytes of event keep it at 32.
+        assert!(size_of::<Event>() <= 12, "{} bytes", size_of::<Event>());
         assert_eq!(size_of::<(u128, (u32, Event))>(), 32);
     }
 }

@@ -239,7 +239,7 @@ impl<'a> Sim<'a> {
                 Event::Arrival(i) => self.on_arrival(i as usize),
                 Event::StreamedArrival => self.on_arrival(self.scheduled - 1),
                 Event::Tick => self.on_tick(),
-                Event::PeerUpload(p) => self.on_peer_upload(p),
+                Event::PeerUpload(p, f) => self.on_peer_upload(p, f),
                 Event::ServerGroup(g) => self.on_server_group(g),
                 Event::Departure(p) => self.on_departure(p),
                 Event::Network => self.on_network(),
@@ -358,12 +358,12 @@ impl<'a> Sim<'a> {
 
     fn move_upload_event(&mut self, p: PeerId) {
         let upload = &mut self.uploads[p as usize];
-        let next = upload.share.next_completion().map(|(_, t)| t);
+        let next = upload.share.next_completion();
         refresh(
             &mut self.engine,
             &mut upload.event,
-            next,
-            Event::PeerUpload(p),
+            next.map(|(_, t)| t),
+            Event::PeerUpload(p, next.map_or(0, |(f, _)| f)),
         );
     }
 
