@@ -41,7 +41,7 @@ const VACANT: u64 = u64::MAX;
 
 /// The event queue and clock. `E` is the model's event type.
 ///
-/// A queue of `(key, (slot, event))` entries (a binary heap, or a radix
+/// A queue of `(key, (slot, event))` entries (a 4-ary heap, or a radix
 /// heap once large; see `queue`) with lazy deletion: a pending event holds
 /// a slot, which records the sequence number of its live entry;
 /// rescheduling pushes a new entry and records its number, cancelling
