@@ -121,6 +121,7 @@ impl Sim<'_> {
     }
 
     /// [`Sim::deliver`] of flow `f`, whose record `flow` the caller read.
+    #[inline]
     fn deliver_flow(&mut self, f: FlowId, flow: Flow) {
         self.release_flow(f);
         self.note_cross_rack(&flow, flow.size_mb);
