@@ -7,7 +7,10 @@ use super::queue::{KeyQueue, RADIX_FROM};
 /// Handle of a pending event, for cancelling or rescheduling it: a slot of
 /// the engine's and the low half of the sequence number of the event's
 /// queue entry, so a handle to an event that fired, or moved (moving gives
-/// a new handle), never touches a later one.
+/// a new handle), does not touch a later one. (A handle kept while some
+/// 2^32 later events were queued could match a later occupant of its slot,
+/// as a 32-bit generation could wrap; the model keeps handles only while
+/// their events are pending.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId {
     slot: u32,
@@ -55,7 +58,7 @@ const VACANT: u64 = u64::MAX;
 /// miss, and with the event in hand the model's own loads for it start
 /// while the slot's check (nearly always passed) is still on its way. A
 /// slot is only that number (8 bytes), so the slots of a crowd's 100,000
-/// pending events fit a core's cache.
+/// pending events fit a core's second-level cache.
 #[derive(Debug)]
 pub struct Engine<E> {
     now_s: f64,
