@@ -206,6 +206,77 @@ impl<E: Copy> Engine<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A pending event of the reference: time, when it was last scheduled
+    /// or moved, the event, and its current handle.
+    type Pending = (f64, u64, u32, EventId);
+
+    proptest! {
+        /// Schedules, moves, cancels and pops in any mix: the engine pops
+        /// what a list of the pending events ordered by time, then by when
+        /// each was last scheduled or moved, would, at that time; a handle
+        /// works only while its event is pending and not moved since.
+        #[test]
+        fn pops_like_a_list_of_pending_events(
+            ops in proptest::collection::vec((0u8..6, 0u16..40, 0usize..1000), 1..300),
+        ) {
+            let mut engine: Engine<u32> = Engine::new();
+            let mut pending: Vec<Pending> = Vec::new();
+            let mut handles: Vec<(u32, EventId)> = Vec::new();
+            let (mut events, mut order) = (0u32, 0u64);
+            let pop_expected = |pending: &mut Vec<Pending>| {
+                let first = (0..pending.len()).min_by(|&a, &b| {
+                    let (x, y) = (&pending[a], &pending[b]);
+                    x.0.total_cmp(&y.0).then(x.1.cmp(&y.1))
+                })?;
+                Some(pending.remove(first))
+            };
+            for (op, dt, pick) in ops {
+                let time_s = engine.now_s() + f64::from(dt) * 0.25;
+                let handle = (!handles.is_empty()).then(|| handles[pick % handles.len()]);
+                match (op, handle) {
+                    (0 | 1, _) | (2..=3, None) => {
+                        let id = engine.schedule(time_s, events);
+                        pending.push((time_s, order, events, id));
+                        handles.push((events, id));
+                        events += 1;
+                        order += 1;
+                    }
+                    (2, Some((event, id))) => {
+                        let live = pending.iter().position(|p| p.3 == id);
+                        let moved = engine.reschedule(id, time_s, event);
+                        prop_assert_eq!(moved.is_some(), live.is_some());
+                        if let (Some(i), Some(new)) = (live, moved) {
+                            pending[i] = (time_s, order, event, new);
+                            handles.push((event, new));
+                            order += 1;
+                        }
+                    }
+                    (3, Some((_, id))) => {
+                        let live = pending.iter().position(|p| p.3 == id);
+                        prop_assert_eq!(engine.cancel(id), live.is_some());
+                        if let Some(i) = live {
+                            pending.remove(i);
+                        }
+                    }
+                    _ => {
+                        let expected = pop_expected(&mut pending);
+                        let popped = engine.pop();
+                        prop_assert_eq!(popped.map(|p| p.1), expected.map(|p| p.2));
+                        if let Some(p) = expected {
+                            prop_assert_eq!(engine.now_s(), p.0);
+                        }
+                    }
+                }
+                prop_assert_eq!(engine.pending(), pending.len());
+            }
+            while let Some(p) = pop_expected(&mut pending) {
+                prop_assert_eq!(engine.pop().map(|p| p.1), Some(p.2));
+            }
+            prop_assert!(engine.pop().is_none());
+        }
+    }
 
     #[test]
     fn pops_by_time_then_insertion() {
