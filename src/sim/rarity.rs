@@ -405,23 +405,44 @@ fn draw_among(
 }
 
 /// The position of the `r`-th set bit (from 0) of `bits`, which has more
-/// than `r`: a byte at a time, then bit by bit.
-fn select_bit(mut bits: u64, mut r: u32) -> u32 {
-    let mut base = 0;
-    loop {
-        let n = (bits & 0xFF).count_ones();
-        if r < n {
-            break;
-        }
-        r -= n;
-        bits >>= 8;
-        base += 8;
-    }
-    for _ in 0..r {
-        bits &= bits - 1;
-    }
-    base + bits.trailing_zeros()
+/// than `r`, without a branch on the data (a choice's tie-break; a loop
+/// over the bytes mispredicted its exit): the bytes' running bit counts
+/// side by side in one word, how many of them are at most `r` (the byte
+/// that holds the bit), then a table for the bit within that byte.
+fn select_bit(bits: u64, r: u32) -> u32 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut counts = bits - ((bits >> 1) & 0x5555_5555_5555_5555);
+    counts = (counts & 0x3333_3333_3333_3333) + ((counts >> 2) & 0x3333_3333_3333_3333);
+    counts = (counts + (counts >> 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+    // Byte i: the set bits of bytes 0..=i (at most 64, so no byte carries).
+    let running = counts.wrapping_mul(ONES);
+    // A byte's high bit survives where its running count is at most r.
+    let at_most_r = ((u64::from(r) * ONES) | HIGHS).wrapping_sub(running) & HIGHS;
+    let byte = at_most_r.count_ones();
+    // The set bits before that byte: byte `byte - 1` of `running`, or 0.
+    let before = ((running << 8) >> (8 * byte)) as u8;
+    let in_byte = (bits >> (8 * byte)) as u8;
+    8 * byte + u32::from(SELECT_IN_BYTE[usize::from(in_byte)][usize::from(r as u8 - before)])
 }
+
+/// `SELECT_IN_BYTE[b][r]`: the position of the `r`-th set bit of byte `b`.
+const SELECT_IN_BYTE: [[u8; 8]; 256] = {
+    let mut table = [[0u8; 8]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let (mut bit, mut r) = (0, 0);
+        while bit < 8 {
+            if b & (1 << bit) != 0 {
+                table[b][r] = bit as u8;
+                r += 1;
+            }
+            bit += 1;
+        }
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -454,6 +475,19 @@ mod tests {
             .map(|r| select_bit(bits, r))
             .collect();
         assert_eq!(positions, [2, 4, 16, 17, 19, 63]);
+    }
+
+    proptest! {
+        /// Against clearing the lowest set bit `r` times.
+        #[test]
+        fn select_bit_agrees_with_clearing_bits(bits in 1u64.., pick in any::<u32>()) {
+            let r = pick % bits.count_ones();
+            let mut rest = bits;
+            for _ in 0..r {
+                rest &= rest - 1;
+            }
+            prop_assert_eq!(select_bit(bits, r), rest.trailing_zeros());
+        }
     }
 
     /// The keys of `image` masked by `mask(position in the image's words,
