@@ -138,11 +138,10 @@ impl<V: Copy> KeyQueue<V> {
         }
     }
 
+    /// Only after a push that grew the heap, so no top is taken.
     fn become_radix(&mut self) {
+        debug_assert!(!self.taken, "a taken top would move to the radix heap");
         if let Store::Heap(heap) = &mut self.store {
-            if std::mem::take(&mut self.taken) {
-                heap.pop();
-            }
             let mut radix = RadixHeap::new();
             for e in std::mem::take(heap).into_vec() {
                 radix.push(e.key, e.value);
