@@ -4,8 +4,9 @@
 //!
 //! Keys are bucketed by their holder count: one bitset of the whole block
 //! space per *rarity level* (count). A holder arriving or leaving moves a
-//! key to the next level up or down in O(1). Each image keeps how many of
-//! its keys sit at each level, and a bitmap of the levels where it has any,
+//! key to the next level up or down in O(1). Each swarm chunk keeps how
+//! many of its keys sit at each level, each image how many of its chunks
+//! have keys at each level, and a bitmap of the levels where it has any,
 //! so a query visits only the levels its image occupies, from the rarest
 //! up, and at each ANDs the level with the leecher's candidate words (a
 //! handful of words, fewer as the download proceeds) until one is non-empty.
@@ -31,11 +32,18 @@ pub(super) struct Rarity {
     chunk_images: Vec<Vec<u32>>,
     /// The swarm chunk of each key.
     key_chunk: Vec<u32>,
+    /// Swarm chunks of the space.
+    chunks: usize,
     /// Images of the space.
     images: usize,
+    /// Per level and swarm chunk (`chunk_population[level * chunks +
+    /// chunk]`): the chunk's keys at that level. A key's move changes two
+    /// of these and, only when one empties or fills, the counts of the
+    /// images that hold the chunk (a common chunk is in many images, and
+    /// a chunk's keys sit on a few levels, so this is the rare case).
+    chunk_population: Vec<u32>,
     /// Per level and image (`image_population[level * images + image]`):
-    /// the image's keys at that level; one flat array, so a move costs a
-    /// few loads per image of the key's chunk.
+    /// the image's chunks with keys at that level.
     image_population: Vec<u32>,
     /// Per image: bitmap of the levels where the image has keys.
     image_levels: Vec<Vec<u64>>,
@@ -82,9 +90,21 @@ impl Rarity {
                 chunk_images[c as usize].push(i as u32);
             }
         }
-        let image_population = space.image_blocks.clone();
-        let image_levels: Vec<Vec<u64>> = space
-            .image_blocks
+        let chunk_population: Vec<u32> = (0..space.chunk_first.len() as u32)
+            .map(|c| {
+                let (first, end) = space.chunk_range(c);
+                end - first
+            })
+            .collect();
+        let image_population: Vec<u32> = space
+            .image_chunks
+            .iter()
+            .map(|chunks| {
+                let nonempty = chunks.iter().filter(|&&c| chunk_population[c as usize] > 0);
+                nonempty.count() as u32
+            })
+            .collect();
+        let image_levels: Vec<Vec<u64>> = image_population
             .iter()
             .map(|&n| vec![u64::from(n > 0)])
             .collect();
@@ -94,7 +114,9 @@ impl Rarity {
             levels,
             chunk_images,
             key_chunk: space.key_chunk.clone(),
+            chunks: chunk_population.len(),
             images: space.image_blocks.len(),
+            chunk_population,
             image_population,
             image_level_words: image_levels
                 .iter()
@@ -168,30 +190,48 @@ impl Rarity {
         let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
         self.levels[from * self.words + w] &= !bit;
         self.levels[to * self.words + w] |= bit;
+        let c = self.key_chunk[key as usize] as usize;
+        let left = &mut self.chunk_population[from * self.chunks + c];
+        *left -= 1;
+        if *left == 0 {
+            self.chunk_level_changed(c, from, false);
+        }
+        let arrived = &mut self.chunk_population[to * self.chunks + c];
+        *arrived += 1;
+        if *arrived == 1 {
+            self.chunk_level_changed(c, to, true);
+        }
+    }
+
+    /// Swarm chunk `c`'s keys left `level` (or, `filled`, arrived at it
+    /// while none were there): one chunk fewer (more) at that level for
+    /// each image holding `c`, and an image's bitmaps change only when its
+    /// last chunk leaves a level or its first arrives.
+    fn chunk_level_changed(&mut self, c: usize, level: usize, filled: bool) {
         let Rarity {
             chunk_images,
-            key_chunk,
             images,
             image_population,
             image_levels,
             image_level_words,
             ..
         } = self;
-        for &i in &chunk_images[key_chunk[key as usize] as usize] {
+        for &i in &chunk_images[c] {
             let i = i as usize;
-            let left = &mut image_population[from * *images + i];
-            *left -= 1;
-            let emptied = *left == 0;
-            let arrived = &mut image_population[to * *images + i];
-            *arrived += 1;
-            let filled = *arrived == 1;
-            // An image's bitmaps change only when one of its levels
-            // empties or fills (a level of an image holds many keys).
-            if emptied {
-                set_summarized(&mut image_levels[i], &mut image_level_words[i], from, false);
-            }
+            let at = &mut image_population[level * *images + i];
+            let was_empty = *at == 0;
             if filled {
-                set_summarized(&mut image_levels[i], &mut image_level_words[i], to, true);
+                *at += 1;
+            } else {
+                *at -= 1;
+            }
+            if was_empty != (*at == 0) {
+                set_summarized(
+                    &mut image_levels[i],
+                    &mut image_level_words[i],
+                    level,
+                    filled,
+                );
             }
         }
     }
@@ -201,6 +241,7 @@ impl Rarity {
     #[inline(never)]
     fn grow(&mut self, to: usize) {
         self.levels.resize((to + 1) * self.words, 0);
+        self.chunk_population.resize((to + 1) * self.chunks, 0);
         self.image_population.resize((to + 1) * self.images, 0);
         let bitmap_words = to / 64 + 1;
         for (bitmap, summary) in self
