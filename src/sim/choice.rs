@@ -6,6 +6,7 @@
 
 use crate::input::config::PieceSelection;
 
+use super::rarity::Scope;
 use super::space::range_words;
 use super::state::{PeerId, unrequested};
 use super::world::Sim;
@@ -15,10 +16,22 @@ impl Sim<'_> {
     /// unrequested blocks) by the selection order; with `need_holder`, only
     /// blocks some present peer holds.
     pub(super) fn pick_block(&mut self, p: PeerId, need_holder: bool) -> Option<u32> {
+        let image = self.peers[p as usize].image as usize;
+        self.pick_in(p, Scope::Image(image), need_holder)
+    }
+
+    /// [`Sim::pick_block`] when `self.candidates` are blocks of swarm chunk
+    /// `chunk` alone (`set_chunk_candidates`): the same choice, but a
+    /// rarest-first walk visits only the levels where the chunk has keys.
+    pub(super) fn pick_block_in_chunk(&mut self, p: PeerId, chunk: u32) -> Option<u32> {
+        self.pick_in(p, Scope::Chunk(chunk), false)
+    }
+
+    fn pick_in(&mut self, p: PeerId, scope: Scope, need_holder: bool) -> Option<u32> {
         let peer = &self.peers[p as usize];
         self.rarity.pick(
             self.order,
-            peer.image as usize,
+            scope,
             &self.candidates,
             need_holder,
             self.rarity.floor_level(peer.floor),

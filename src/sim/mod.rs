@@ -29,6 +29,7 @@ mod flows;
 mod holders;
 mod holdings;
 pub mod invariants;
+mod levels;
 mod locality;
 pub mod maxmin;
 #[cfg(test)]

@@ -18,7 +18,15 @@ use rand::rngs::Xoshiro256PlusPlus;
 
 use crate::input::config::PieceSelection;
 
-use super::space::{Space, set_summarized};
+use super::levels::LevelSet;
+use super::space::Space;
+
+/// The keys a choice is among: those of an image, or of one swarm chunk.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scope {
+    Image(usize),
+    Chunk(u32),
+}
 
 /// Holder counts per key, bucketed by level.
 pub(super) struct Rarity {
@@ -45,14 +53,11 @@ pub(super) struct Rarity {
     /// Per level and image (`image_population[level * images + image]`):
     /// the image's chunks with keys at that level.
     image_population: Vec<u32>,
-    /// Per image: bitmap of the levels where the image has keys.
-    image_levels: Vec<Vec<u64>>,
-    /// Per image: bitmap of the non-zero words of `image_levels`, so that
-    /// finding the next level with keys skips empty stretches 64 words at a
-    /// time. With many peers an image's keys sit on a few of up to as many
-    /// levels as peers (a 100,000-host crowd: 50 keys among 1,500 words of
-    /// levels), and the plain scan read hundreds of words a choice.
-    image_level_words: Vec<Vec<u64>>,
+    /// Per image: the levels where it has keys.
+    image_levels: Vec<LevelSet>,
+    /// Per swarm chunk: the levels where it has keys (a choice among one
+    /// chunk's blocks, the server's under chunk groups, walks these).
+    chunk_levels: Vec<LevelSet>,
     /// Decrements and first holders so far: a leecher's [`Floor`] holds
     /// while neither happens.
     lowered: u64,
@@ -104,9 +109,13 @@ impl Rarity {
                 nonempty.count() as u32
             })
             .collect();
-        let image_levels: Vec<Vec<u64>> = image_population
+        let image_levels = image_population
             .iter()
-            .map(|&n| vec![u64::from(n > 0)])
+            .map(|&n| LevelSet::at_zero(n > 0))
+            .collect();
+        let chunk_levels = chunk_population
+            .iter()
+            .map(|&n| LevelSet::at_zero(n > 0))
             .collect();
         Rarity {
             words,
@@ -118,11 +127,8 @@ impl Rarity {
             images: space.image_blocks.len(),
             chunk_population,
             image_population,
-            image_level_words: image_levels
-                .iter()
-                .map(|bitmap: &Vec<u64>| vec![u64::from(bitmap[0] != 0)])
-                .collect(),
             image_levels,
+            chunk_levels,
             lowered: 0,
         }
     }
@@ -205,20 +211,13 @@ impl Rarity {
 
     /// Swarm chunk `c`'s keys left `level` (or, `filled`, arrived at it
     /// while none were there): one chunk fewer (more) at that level for
-    /// each image holding `c`, and an image's bitmaps change only when its
+    /// each image holding `c`, and an image's levels change only when its
     /// last chunk leaves a level or its first arrives.
     fn chunk_level_changed(&mut self, c: usize, level: usize, filled: bool) {
-        let Rarity {
-            chunk_images,
-            images,
-            image_population,
-            image_levels,
-            image_level_words,
-            ..
-        } = self;
-        for &i in &chunk_images[c] {
+        self.chunk_levels[c].set(level, filled);
+        for &i in &self.chunk_images[c] {
             let i = i as usize;
-            let at = &mut image_population[level * *images + i];
+            let at = &mut self.image_population[level * self.images + i];
             let was_empty = *at == 0;
             if filled {
                 *at += 1;
@@ -226,78 +225,33 @@ impl Rarity {
                 *at -= 1;
             }
             if was_empty != (*at == 0) {
-                set_summarized(
-                    &mut image_levels[i],
-                    &mut image_level_words[i],
-                    level,
-                    filled,
-                );
+                self.image_levels[i].set(level, filled);
             }
         }
     }
 
-    /// Room for levels up to `to` (every image's bitmaps included).
+    /// Room for levels up to `to` (every image's and chunk's included).
     #[cold]
     #[inline(never)]
     fn grow(&mut self, to: usize) {
         self.levels.resize((to + 1) * self.words, 0);
         self.chunk_population.resize((to + 1) * self.chunks, 0);
         self.image_population.resize((to + 1) * self.images, 0);
-        let bitmap_words = to / 64 + 1;
-        for (bitmap, summary) in self
-            .image_levels
-            .iter_mut()
-            .zip(&mut self.image_level_words)
-        {
-            if bitmap.len() < bitmap_words {
-                bitmap.resize(bitmap_words, 0);
-                summary.resize(bitmap_words / 64 + 1, 0);
-            }
+        for set in self.image_levels.iter_mut().chain(&mut self.chunk_levels) {
+            set.grow(to);
         }
     }
 
-    /// The first level at or above `level` where `image` has keys: the
-    /// next few words of its bitmap read in turn (all there is with few
-    /// peers), then its summary.
-    #[inline(always)]
-    fn next_level(&self, image: usize, level: usize) -> Option<usize> {
-        let bitmap = &self.image_levels[image];
-        let mut w = level / 64;
-        let mut bits = bitmap.get(w)? & (u64::MAX << (level % 64));
-        let by_summary_from = w + LINEAR_WORDS;
-        while bits == 0 {
-            w += 1;
-            if w == by_summary_from {
-                return self.next_level_by_summary(image, w);
-            }
-            bits = *bitmap.get(w)?;
-        }
-        Some(w * 64 + bits.trailing_zeros() as usize)
-    }
-
-    /// The first level in word `w` of `image`'s level bitmap or above where
-    /// it has keys, found through the bitmap's summary.
-    fn next_level_by_summary(&self, image: usize, w: usize) -> Option<usize> {
-        let summary = &self.image_level_words[image];
-        let mut s = w / 64;
-        let mut words = summary.get(s)? & (u64::MAX << (w % 64));
-        while words == 0 {
-            s += 1;
-            words = *summary.get(s)?;
-        }
-        let w = s * 64 + words.trailing_zeros() as usize;
-        Some(w * 64 + self.image_levels[image][w].trailing_zeros() as usize)
-    }
-
-    /// Pick a key of `image` among `candidates` (non-zero words `(word
-    /// index, bits)`, in increasing word order) by the selection order; with
+    /// Pick a key of `scope` among `candidates` (non-zero words `(word
+    /// index, bits)`, in increasing word order, all keys of `scope`) by the
+    /// selection order; with
     /// `need_holder`, keys nobody holds are skipped. No candidate that some
     /// peer holds sits below `floor` (a [`Floor`]'s level, or 0). Same
     /// result and draws as the reference `choice::reference::Picker::pick`.
     pub(super) fn pick(
         &self,
         order: PieceSelection,
-        image: usize,
+        scope: Scope,
         candidates: &[(usize, u64)],
         need_holder: bool,
         floor: usize,
@@ -320,10 +274,15 @@ impl Rarity {
                 if at_most_keys(candidates, DIRECT_SCAN_KEYS) {
                     return self.rarest_by_scan(candidates, need_holder, rng);
                 }
+                // Only levels where the scope has keys can hold a candidate.
+                let levels = match scope {
+                    Scope::Image(i) => &self.image_levels[i],
+                    Scope::Chunk(c) => &self.chunk_levels[c as usize],
+                };
                 // Level 0 (keys nobody holds) is not bounded by `floor`.
-                let mut level = self.next_level(image, usize::from(need_holder))?;
+                let mut level = levels.next(usize::from(need_holder))?;
                 if level > 0 && level < floor {
-                    level = self.next_level(image, floor)?;
+                    level = levels.next(floor)?;
                 }
                 loop {
                     let at = &self.levels[level * self.words..(level + 1) * self.words];
@@ -335,7 +294,7 @@ impl Rarity {
                     if total > 0 {
                         return draw_among(tied, total, rng);
                     }
-                    level = self.next_level(image, floor.max(level + 1))?;
+                    level = levels.next(floor.max(level + 1))?;
                 }
             }
         }
@@ -379,10 +338,6 @@ impl Rarity {
 /// Below this many candidate keys, block choice reads their counts
 /// directly instead of visiting levels.
 const DIRECT_SCAN_KEYS: u32 = 16;
-
-/// Words of an image's level bitmap read in turn, looking for its next
-/// level with keys, before its summary is used.
-const LINEAR_WORDS: usize = 4;
 
 /// Whether the candidate words hold at most `n` keys: counted until they
 /// are more, which early in a download the first word alone is.
@@ -494,6 +449,7 @@ mod tests {
     use super::*;
     use crate::input::config::{ContentConfig, ContentKind, SwarmModel};
     use crate::input::content::Content;
+    use crate::sim::space::range_mask;
 
     fn space(model: SwarmModel, seed: u64) -> Space {
         let config = ContentConfig {
@@ -587,10 +543,31 @@ mod tests {
                     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
                     let slow =
                         reference.pick(rarity.counts(), candidates.iter().copied(), need_holder);
-                    let fast = rarity.pick(order, image, &candidates, need_holder, floor, &mut rng);
+                    let scope = Scope::Image(image);
+                    let fast = rarity.pick(order, scope, &candidates, need_holder, floor, &mut rng);
                     prop_assert_eq!(slow, fast);
                     prop_assert_eq!(reference.rng, rng, "different draws");
                 }
+            }
+            // A choice among one chunk's keys walks the chunk's levels.
+            for &chunk in &space.image_chunks[image] {
+                let (first, end) = space.chunk_range(chunk);
+                let in_chunk: Vec<(usize, u64)> = candidates
+                    .iter()
+                    .map(|&(w, bits)| (w, bits & range_mask(w, first, end)))
+                    .filter(|&(_, bits)| bits != 0)
+                    .collect();
+                let mut reference = Picker {
+                    order: PieceSelection::Rarest,
+                    rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+                    ties: Vec::new(),
+                };
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                let slow = reference.pick(rarity.counts(), in_chunk.iter().copied(), false);
+                let (order, scope) = (PieceSelection::Rarest, Scope::Chunk(chunk));
+                let fast = rarity.pick(order, scope, &in_chunk, false, floor, &mut rng);
+                prop_assert_eq!(slow, fast, "chunk {}", chunk);
+                prop_assert_eq!(reference.rng, rng, "different draws");
             }
         }
         Ok(())

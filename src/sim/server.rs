@@ -20,11 +20,16 @@ impl Sim<'_> {
         {
             return;
         }
-        match self.setup.policy.groups {
-            Grouping::Image => self.set_candidates(p, None, &[]),
-            Grouping::Chunk => self.set_chunk_candidates(p, g),
-        }
-        let key = self.pick_block(p, false);
+        let key = match self.setup.policy.groups {
+            Grouping::Image => {
+                self.set_candidates(p, None, &[]);
+                self.pick_block(p, false)
+            }
+            Grouping::Chunk => {
+                self.set_chunk_candidates(p, g);
+                self.pick_block_in_chunk(p, g)
+            }
+        };
         let Some(key) = key else {
             return;
         };
