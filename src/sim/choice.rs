@@ -24,7 +24,8 @@ impl Sim<'_> {
     /// `chunk` alone (`set_chunk_candidates`): the same choice, but a
     /// rarest-first walk visits only the levels where the chunk has keys.
     pub(super) fn pick_block_in_chunk(&mut self, p: PeerId, chunk: u32) -> Option<u32> {
-        self.pick_in(p, Scope::Chunk(chunk), false)
+        let image = self.peers[p as usize].image as usize;
+        self.pick_in(p, Scope::Chunk { chunk, image }, false)
     }
 
     fn pick_in(&mut self, p: PeerId, scope: Scope, need_holder: bool) -> Option<u32> {

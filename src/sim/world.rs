@@ -147,7 +147,8 @@ impl<'a> Sim<'a> {
             groups_changed: Changed::default(),
             flows: Vec::new(),
             free_flows: Vec::new(),
-            rarity: Rarity::new(&space),
+            // Only chunk groups choose among one chunk's blocks.
+            rarity: Rarity::new(&space, setup.policy.groups == Grouping::Chunk),
             holders: vec![Vec::new(); n_keys],
             holder_entries: 0,
             stale_holders: 0,
