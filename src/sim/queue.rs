@@ -176,7 +176,8 @@ impl<V: Copy> KeyQueue<V> {
             for e in std::mem::take(heap).into_vec() {
                 radix.push(e.key, e.value);
             }
-            for (key, value) in self.sorted.drain(..) {
+            // The list's memory goes too (a million-host crowd's arrivals).
+            for (key, value) in std::mem::take(&mut self.sorted) {
                 radix.push(key, value);
             }
             self.store = Store::Radix(radix);
