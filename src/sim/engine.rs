@@ -111,7 +111,7 @@ impl<E: Copy> Engine<E> {
     pub fn schedule(&mut self, time_s: f64, event: E) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
         let slot = self.take_slot();
-        self.push(slot, time_s, event)
+        self.push(slot, time_s, event, false)
     }
 
     /// [`Engine::schedule`] of one of a series of events scheduled in
@@ -119,14 +119,9 @@ impl<E: Copy> Engine<E> {
     /// wait in order beside the queue's heap, which stays small. The same
     /// order of events as `schedule`, whatever the times.
     pub fn schedule_in_order(&mut self, time_s: f64, event: E) -> EventId {
+        debug_assert!(!time_s.is_nan(), "event time is NaN");
         let slot = self.take_slot();
-        let key = self.key(time_s);
-        self.slots[slot as usize] = key.seq();
-        self.queue.push_sorted(key.0, (slot, event));
-        EventId {
-            slot,
-            seq: key.seq() as u32,
-        }
+        self.push(slot, time_s, event, true)
     }
 
     /// A free slot for a new pending event.
@@ -138,11 +133,16 @@ impl<E: Copy> Engine<E> {
         })
     }
 
-    /// Queue `event` of `slot` at `time_s`; the slot records the entry.
-    fn push(&mut self, slot: u32, time_s: f64, event: E) -> EventId {
+    /// Queue `event` of `slot` at `time_s` (`in_order`: see
+    /// [`Engine::schedule_in_order`]); the slot records the entry.
+    fn push(&mut self, slot: u32, time_s: f64, event: E, in_order: bool) -> EventId {
         let key = self.key(time_s);
         self.slots[slot as usize] = key.seq();
-        self.queue.push(key.0, (slot, event));
+        if in_order {
+            self.queue.push_sorted(key.0, (slot, event));
+        } else {
+            self.queue.push(key.0, (slot, event));
+        }
         EventId {
             slot,
             seq: key.seq() as u32,
@@ -175,7 +175,7 @@ impl<E: Copy> Engine<E> {
     #[must_use = "a moved event has a new handle"]
     pub fn reschedule_pending(&mut self, id: EventId, time_s: f64, event: E) -> EventId {
         debug_assert!(self.live(id), "moving an event that is not pending");
-        self.push(id.slot, time_s, event)
+        self.push(id.slot, time_s, event, false)
     }
 
     /// Cancel a pending event; whether it was pending.
