@@ -234,10 +234,10 @@ mod tests {
 
     proptest! {
         /// Schedules (plain and in order), moves, cancels and pops in any
-        /// mix: the engine pops
-        /// what a list of the pending events ordered by time, then by when
-        /// each was last scheduled or moved, would, at that time; a handle
-        /// works only while its event is pending and not moved since.
+        /// mix: the engine pops what a list of the pending events ordered
+        /// by time, then by when each was last scheduled or moved, would,
+        /// at that time; a handle works only while its event is pending
+        /// and not moved since.
         #[test]
         fn pops_like_a_list_of_pending_events(
             ops in proptest::collection::vec((0u8..6, 0u16..40, 0usize..1000), 1..300),

@@ -121,9 +121,10 @@ impl<V: Copy> KeyQueue<V> {
         }
     }
 
-    /// [`KeyQueue::push`] of an entry whose key exceeds those of every
-    /// earlier `push_sorted`, if it still holds one (else a plain push):
-    /// it waits in order beside the heap.
+    /// [`KeyQueue::push`] of an entry expected to come in key order after
+    /// the earlier `push_sorted` ones still queued: it waits in the list
+    /// beside the heap, or, out of order (or once the queue is a radix
+    /// heap), takes a plain push.
     pub(super) fn push_sorted(&mut self, key: u128, value: V) {
         let in_order = self.sorted.back().is_none_or(|&(last, _)| last < key);
         if in_order && matches!(self.store, Store::Heap(_)) {

@@ -127,9 +127,9 @@ impl Rarity {
             .image_chunks
             .iter()
             .map(|chunks| {
-                let of_chunk = |&c: &u32| match by_chunk {
-                    true => u32::from(chunk_population[c as usize] > 0),
-                    false => chunk_population[c as usize],
+                let of_chunk = |&c: &u32| {
+                    let keys = chunk_population[c as usize];
+                    if by_chunk { u32::from(keys > 0) } else { keys }
                 };
                 chunks.iter().map(of_chunk).sum()
             })
@@ -288,10 +288,10 @@ impl Rarity {
 
     /// Pick a key of `scope` among `candidates` (non-zero words `(word
     /// index, bits)`, in increasing word order, all keys of `scope`) by the
-    /// selection order; with
-    /// `need_holder`, keys nobody holds are skipped. No candidate that some
-    /// peer holds sits below `floor` (a [`Floor`]'s level, or 0). Same
-    /// result and draws as the reference `choice::reference::Picker::pick`.
+    /// selection order; with `need_holder`, keys nobody holds are skipped.
+    /// No candidate that some peer holds sits below `floor` (a [`Floor`]'s
+    /// level, or 0). Same result and draws as the reference
+    /// `choice::reference::Picker::pick`.
     pub(super) fn pick(
         &self,
         order: PieceSelection,
