@@ -4,13 +4,15 @@
 //! ([`metrics`]).
 //!
 //! One concept a file: [`engine`] (events), `queue` (its pending
-//! entries), `radix_heap` (the queue's store when large), `changed` (resources whose events move), [`transfer`] (processor
-//! sharing), [`maxmin`] (max-min sharing of several resources at once, for
-//! rack and link capacities; its deferred mode batches the exact solves),
+//! entries), `radix_heap` (the queue's store when large), `changed`
+//! (resources whose events move), [`transfer`] (processor sharing),
+//! [`maxmin`] (max-min sharing of several resources at once, for rack and
+//! link capacities; its deferred mode batches the exact solves),
 //! `topology` (hosts in racks), `fabric` (the data center's links as one
 //! max-min network, and its events), `locality` (rack-first choices),
-//! `space` (the block space and bitsets),
-//! `rarity` (the rarest-first index), `choice` (block choice), `state`
+//! `space` (the block space and bitsets), `rarity` (the rarest-first
+//! index), `levels` (the rarity levels an image or chunk has keys at),
+//! `choice` (block choice), `state`
 //! (peers, flows, groups), `world` (the simulation and its event loop),
 //! `peers`, `flows`, `sources` (peer requests), `holders` (source choice),
 //! `endgame`, `server` (the server's groups and ticks), [`invariants`]

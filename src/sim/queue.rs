@@ -142,14 +142,15 @@ impl<V: Copy> KeyQueue<V> {
                     heap.pop();
                 }
                 let top = heap.peek().map(|e| (e.key, e.value));
-                match (top, self.sorted.front()) {
-                    (Some((key, _)), Some(&(first, _))) if first < key => self.sorted.pop_front(),
-                    (None, Some(_)) => self.sorted.pop_front(),
-                    _ => {
-                        self.taken = top.is_some();
-                        top
-                    }
+                let sorted_first = self
+                    .sorted
+                    .front()
+                    .is_some_and(|&(first, _)| top.is_none_or(|(key, _)| first < key));
+                if sorted_first {
+                    return self.sorted.pop_front();
                 }
+                self.taken = top.is_some();
+                top
             }
             Store::Radix(heap) => {
                 let popped = heap.pop();
