@@ -48,6 +48,12 @@ impl Holdings {
         Row(&self.bits[start..start + 2 * self.words])
     }
 
+    /// `p`'s row as words (to prefetch it), if `p` has a slot.
+    pub(super) fn row_words(&self, p: PeerId) -> Option<&[u64]> {
+        let start = p as usize * 2 * self.words;
+        self.bits.get(start..start + 2 * self.words)
+    }
+
     fn at(&self, p: PeerId, w: usize) -> usize {
         (p as usize * self.words + w) * 2
     }

@@ -4,7 +4,8 @@
 //! ([`metrics`]).
 //!
 //! One concept a file: [`engine`] (events), `queue` (its pending
-//! entries), `radix_heap` (the queue's store when large), `changed`
+//! entries), `radix_heap` (the queue's store when large), `prefetch`
+//! (asking for the next event's records early), `changed`
 //! (resources whose events move), [`transfer`] (processor sharing),
 //! [`maxmin`] (max-min sharing of several resources at once, for rack and
 //! link capacities; its deferred mode batches the exact solves),
@@ -38,6 +39,7 @@ pub mod maxmin;
 mod maxmin_reference;
 pub mod metrics;
 mod peers;
+mod prefetch;
 mod queue;
 mod radix_heap;
 mod rarity;

@@ -170,6 +170,15 @@ impl<V: Copy> KeyQueue<V> {
         }
     }
 
+    /// The value likely popped next (a hint, for prefetching), when the
+    /// queue is a radix heap.
+    pub(super) fn peek_hint(&self, live: impl Fn(u128, &V) -> bool) -> Option<(u128, V)> {
+        match &self.store {
+            Store::Heap(_) => None,
+            Store::Radix(heap) => heap.peek_hint(live),
+        }
+    }
+
     /// Only after a push that grew the heap, so no top is taken.
     fn become_radix(&mut self) {
         debug_assert!(!self.taken, "a taken top would move to the radix heap");

@@ -17,6 +17,7 @@ use super::fabric::Fabric;
 use super::holdings::Holdings;
 use super::locality::RackHolders;
 use super::metrics::{Download, RunCounters, TickRecord, VmRecord};
+use super::prefetch::prefetch;
 use super::rarity::Rarity;
 use super::space::Space;
 use super::state::{Event, Flow, Group, Peer, PeerId, PeerState, Upload, Uploader};
@@ -237,6 +238,8 @@ impl<'a> Sim<'a> {
                 break;
             };
             let before = self.completed;
+            let next = self.engine.peek_hint();
+            self.prefetch_sender(next);
             match event {
                 Event::Arrival(i) => self.on_arrival(i as usize),
                 Event::StreamedArrival => self.on_arrival(self.scheduled - 1),
@@ -248,6 +251,7 @@ impl<'a> Sim<'a> {
                 Event::Resolve => self.on_resolve(),
             }
             self.move_changed_events();
+            self.prefetch_receiver(next);
             debug_assert_eq!(self.done.len(), self.completed - before);
             for record in self.done.drain(..) {
                 on_vm_done(&record);
@@ -356,6 +360,31 @@ impl<'a> Sim<'a> {
             self.move_group_event(g);
         }
         self.groups_changed.give_back(groups);
+    }
+
+    /// Before handling an event: ask for the records the next one (if the
+    /// engine can name it) reads first, the flow and the sender's upload,
+    /// so that their loads overlap this event's work (see `prefetch`).
+    fn prefetch_sender(&self, next: Option<Event>) {
+        if let Some(Event::PeerUpload(p, f)) = next {
+            prefetch(&self.flows[f as usize]);
+            prefetch(&self.uploads[p as usize]);
+        }
+    }
+
+    /// After handling an event: the flow of the next is in the caches by
+    /// now (`prefetch_sender`); ask for its receiver's records. (The flow
+    /// may have been cut meanwhile: the hint is then merely wasted.)
+    fn prefetch_receiver(&self, next: Option<Event>) {
+        if let Some(Event::PeerUpload(_, f)) = next {
+            let r = self.flows[f as usize].receiver;
+            if let Some(peer) = self.peers.get(r as usize) {
+                prefetch(peer);
+            }
+            if let Some(row) = self.holdings.row_words(r) {
+                prefetch(row);
+            }
+        }
     }
 
     fn move_upload_event(&mut self, p: PeerId) {
