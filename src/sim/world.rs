@@ -369,6 +369,11 @@ impl<'a> Sim<'a> {
         if let Some(Event::PeerUpload(p, f)) = next {
             prefetch(&self.flows[f as usize]);
             prefetch(&self.uploads[p as usize]);
+            // Its offer to waiting leechers reads its image and holdings.
+            prefetch(&self.peers[p as usize].image);
+            if let Some(row) = self.holdings.row_words(p) {
+                prefetch(row);
+            }
         }
     }
 
