@@ -170,8 +170,15 @@ impl<V: Copy> KeyQueue<V> {
         }
     }
 
+    /// Whether the queue turned into a radix heap.
+    #[inline]
+    pub(super) fn is_radix(&self) -> bool {
+        matches!(self.store, Store::Radix(_))
+    }
+
     /// The value likely popped next (a hint, for prefetching), when the
     /// queue is a radix heap.
+    #[inline]
     pub(super) fn peek_hint(&self, live: impl Fn(u128, &V) -> bool) -> Option<(u128, V)> {
         match &self.store {
             Store::Heap(_) => None,

@@ -94,6 +94,7 @@ impl<V: Copy> RadixHeap<V> {
     /// `HINT_ENTRIES` entries in all; else `None`. With `live` true of the
     /// entries a pop would not skip, that is the next entry popped unless
     /// a smaller key is pushed first, found without moving any entry.
+    #[inline(never)]
     pub(super) fn peek_hint(&self, live: impl Fn(u128, &V) -> bool) -> Option<(u128, V)> {
         let mut budget = HINT_ENTRIES;
         for (j, &word) in self.nonempty.iter().enumerate() {

@@ -238,8 +238,11 @@ impl<'a> Sim<'a> {
                 break;
             };
             let before = self.completed;
-            let next = self.engine.peek_hint();
-            self.prefetch_sender(next);
+            let next = self
+                .engine
+                .hints()
+                .then(|| self.prefetch_sender())
+                .flatten();
             match event {
                 Event::Arrival(i) => self.on_arrival(i as usize),
                 Event::StreamedArrival => self.on_arrival(self.scheduled - 1),
@@ -251,7 +254,9 @@ impl<'a> Sim<'a> {
                 Event::Resolve => self.on_resolve(),
             }
             self.move_changed_events();
-            self.prefetch_receiver(next);
+            if let Some(f) = next {
+                self.prefetch_receiver(f);
+            }
             debug_assert_eq!(self.done.len(), self.completed - before);
             for record in self.done.drain(..) {
                 on_vm_done(&record);
@@ -364,31 +369,35 @@ impl<'a> Sim<'a> {
 
     /// Before handling an event: ask for the records the next one (if the
     /// engine can name it) reads first, the flow and the sender's upload,
-    /// so that their loads overlap this event's work (see `prefetch`).
-    fn prefetch_sender(&self, next: Option<Event>) {
-        if let Some(Event::PeerUpload(p, f)) = next {
-            prefetch(&self.flows[f as usize]);
-            prefetch(&self.uploads[p as usize]);
-            // Its offer to waiting leechers reads its image and holdings.
-            prefetch(&self.peers[p as usize].image);
-            if let Some(row) = self.holdings.row_words(p) {
-                prefetch(row);
-            }
+    /// so that their loads overlap this event's work (see `prefetch`);
+    /// the next event's flow, if it is a peer's upload. Apart from the
+    /// event loop, which it would slow on a small queue.
+    #[inline(never)]
+    fn prefetch_sender(&self) -> Option<FlowId> {
+        let Some(Event::PeerUpload(p, f)) = self.engine.peek_hint() else {
+            return None;
+        };
+        prefetch(&self.flows[f as usize]);
+        prefetch(&self.uploads[p as usize]);
+        // Its offer to waiting leechers reads its image and holdings.
+        prefetch(&self.peers[p as usize].image);
+        if let Some(row) = self.holdings.row_words(p) {
+            prefetch(row);
         }
+        Some(f)
     }
 
-    /// After handling an event: the flow of the next is in the caches by
-    /// now (`prefetch_sender`); ask for its receiver's records. (The flow
-    /// may have been cut meanwhile: the hint is then merely wasted.)
-    fn prefetch_receiver(&self, next: Option<Event>) {
-        if let Some(Event::PeerUpload(_, f)) = next {
-            let r = self.flows[f as usize].receiver;
-            if let Some(peer) = self.peers.get(r as usize) {
-                prefetch(peer);
-            }
-            if let Some(row) = self.holdings.row_words(r) {
-                prefetch(row);
-            }
+    /// After handling an event: the flow `f` of the next is in the caches
+    /// by now (`prefetch_sender`); ask for its receiver's records. (The
+    /// flow may have been cut meanwhile: the hint is then merely wasted.)
+    #[inline(never)]
+    fn prefetch_receiver(&self, f: FlowId) {
+        let r = self.flows[f as usize].receiver;
+        if let Some(peer) = self.peers.get(r as usize) {
+            prefetch(peer);
+        }
+        if let Some(row) = self.holdings.row_words(r) {
+            prefetch(row);
         }
     }
 
