@@ -105,12 +105,16 @@ impl<V: Copy> RadixHeap<V> {
                 let bucket = &self.buckets[b];
                 budget = budget.checked_sub(bucket.len())?;
                 // Keys in a lower bucket are all below those in a higher.
-                let best = bucket
-                    .iter()
-                    .filter(|e| live(e.0, &e.1))
-                    .min_by_key(|e| e.0);
+                // `live` (a load elsewhere) is asked only of an entry that
+                // would be the smallest so far.
+                let mut best: Option<(u128, V)> = None;
+                for &e in bucket {
+                    if best.is_none_or(|b| e.0 < b.0) && live(e.0, &e.1) {
+                        best = Some(e);
+                    }
+                }
                 if best.is_some() {
-                    return best.copied();
+                    return best;
                 }
             }
         }
