@@ -19,13 +19,13 @@
 //! completion) every level is a cache miss; a radix heap appends to
 //! buckets and sorts lazily, touching memory mostly in order, and can
 //! name its next entry early, for prefetching (see `RADIX_FROM`). On a
-//! small queue the heap is cheaper. Keys are unique, so both pop in exactly the
-//! same order and the switch never changes a run. Entries pushed in key
-//! order (a run's arrivals, all scheduled at its start) wait in a list
-//! beside the heap, and a pop takes the smaller front: on the paper's
-//! default at 5 req/s they were 760 of its 1,220 entries on average, and
-//! without them the heap (460 entries, 15 KB) fits a core's first-level
-//! cache (runs 2-3% faster).
+//! small queue the heap is cheaper. Keys are unique, so both pop in
+//! exactly the same order and the switch never changes a run. Entries
+//! pushed in key order (a run's arrivals, all scheduled at its start)
+//! wait in a list beside the heap, and a pop takes the smaller front: on
+//! the paper's default at 5 req/s they were 760 of its 1,220 entries on
+//! average, and without them the heap (460 entries, 15 KB) fits a core's
+//! first-level cache (runs 2-3% faster).
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
