@@ -48,12 +48,6 @@ impl Holdings {
         Row(&self.bits[start..start + 2 * self.words])
     }
 
-    /// `p`'s row as words (to prefetch it), if `p` has a slot.
-    pub(super) fn row_words(&self, p: PeerId) -> Option<&[u64]> {
-        let start = p as usize * 2 * self.words;
-        self.bits.get(start..start + 2 * self.words)
-    }
-
     fn at(&self, p: PeerId, w: usize) -> usize {
         (p as usize * self.words + w) * 2
     }
@@ -126,7 +120,13 @@ impl Holdings {
 #[derive(Clone, Copy)]
 pub(super) struct Row<'a>(&'a [u64]);
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// The row's words, interleaved as in `Holdings::bits` (to prefetch
+    /// them).
+    pub(super) fn words(self) -> &'a [u64] {
+        self.0
+    }
+
     /// Word `w` of the blocks held.
     #[inline]
     pub(super) fn have(self, w: usize) -> u64 {

@@ -4,7 +4,7 @@
 //! Entries sit in buckets by where their key first differs from the last
 //! key popped (`top`), counted in digits of `DIGIT_BITS` bits: bucket 0
 //! holds keys equal to `top`, and a key whose highest digit unlike
-//! `top`'s is digit `d`, of value `v`, sits in bucket `1 + d x 16 + v`.
+//! `top`'s is digit `d`, of value `v`, sits in bucket `1 + d x VALUES + v`.
 //! Keys in a lower bucket are below those in a higher one (a key exceeds
 //! `top`, so at its first unlike digit it is the larger). A pop takes
 //! bucket 0, or else finds the first non-empty bucket, makes its smallest
@@ -17,10 +17,11 @@
 //! used before) an entry of the 100,000-host crowd was put in a bucket
 //! some 11 times, its push included, before it was popped; digits of four
 //! bits split a bucket 16 ways at a time, and an entry is put 6.7 times
-//! (both counted; digits of 2 and 8 bits ran slower). A bitmap of the non-empty buckets finds the first in
-//! one instruction per 64 buckets (the crate walked the buckets from 0,
-//! past some 64 empty ones at every pop, as the engine's keys, an event
-//! time's bits above a sequence number, differ in the time's half).
+//! (both counted; digits of 2 and 8 bits ran slower). A bitmap of the
+//! non-empty buckets finds the first in one instruction per 64 buckets
+//! (the crate walked the buckets from 0, past some 64 empty ones at every
+//! pop, as the engine's keys, an event time's bits above a sequence
+//! number, differ in the time's half).
 
 /// Bits of a digit.
 const DIGIT_BITS: u32 = 4;
@@ -144,8 +145,8 @@ impl<V: Copy> RadixHeap<V> {
     }
 
     /// Bucket `b`'s smallest key becomes `top`, and its entries move to the
-    /// buckets of their first digit unlike it (all below `b`, and that key's in
-    /// bucket 0). The bucket keeps its capacity for later entries.
+    /// buckets of their first digit unlike it (all below `b`, and that
+    /// key's in bucket 0). The bucket keeps its capacity for later entries.
     fn spread(&mut self, b: usize) {
         let mut entries = std::mem::take(&mut self.buckets[b]);
         self.nonempty[b / 64] &= !(1 << (b % 64));

@@ -381,9 +381,7 @@ impl<'a> Sim<'a> {
         prefetch(&self.uploads[p as usize]);
         // Its offer to waiting leechers reads its image and holdings.
         prefetch(&self.peers[p as usize].image);
-        if let Some(row) = self.holdings.row_words(p) {
-            prefetch(row);
-        }
+        prefetch(self.holdings.row(p).words());
         Some(f)
     }
 
@@ -392,13 +390,10 @@ impl<'a> Sim<'a> {
     /// flow may have been cut meanwhile: the hint is then merely wasted.)
     #[inline(never)]
     fn prefetch_receiver(&self, f: FlowId) {
+        // A flow's receiver is a peer slot, whatever became of the flow.
         let r = self.flows[f as usize].receiver;
-        if let Some(peer) = self.peers.get(r as usize) {
-            prefetch(peer);
-        }
-        if let Some(row) = self.holdings.row_words(r) {
-            prefetch(row);
-        }
+        prefetch(&self.peers[r as usize]);
+        prefetch(self.holdings.row(r).words());
     }
 
     fn move_upload_event(&mut self, p: PeerId) {
