@@ -7,7 +7,6 @@
 use crate::input::config::PieceSelection;
 
 use super::rarity::Scope;
-use super::space::range_words;
 use super::state::{PeerId, unrequested};
 use super::world::Sim;
 
@@ -74,9 +73,9 @@ impl Sim<'_> {
     /// Candidates: the blocks of swarm chunk `chunk` that `p` neither holds
     /// nor has requested.
     pub(super) fn set_chunk_candidates(&mut self, p: PeerId, chunk: u32) {
-        let (first, end) = self.space.chunk_range(chunk);
         let row = self.holdings.row(p);
-        let lacking = range_words(first, end).map(|(w, keys)| (w, row.lacking(w, keys)));
+        let chunk_keys = self.space.chunk_keys(chunk).iter();
+        let lacking = chunk_keys.map(|&(w, keys)| (w, row.lacking(w, keys)));
         keep_nonzero(&mut self.candidates, lacking);
     }
 }

@@ -161,11 +161,10 @@ impl Sim<'_> {
         }
         // Under chunk groups, `g` is the key's chunk: a leecher holding it
         // whole leaves its group.
-        if self.setup.policy.groups == Grouping::Chunk {
-            let (first, end) = self.space.chunk_range(g);
-            if self.holdings.holds_range(r, first, end) {
-                self.leave_group(g, r);
-            }
+        if self.setup.policy.groups == Grouping::Chunk
+            && self.holdings.holds_all(r, self.space.chunk_keys(g))
+        {
+            self.leave_group(g, r);
         }
 
         if self.peers[r as usize].missing == 0 {

@@ -8,7 +8,6 @@
 //! pointer of the record's. The two sets are interleaved word by word, so
 //! `have[w]` and `pending[w]`, read together, share a cache line.
 
-use super::space::range_words;
 use super::state::PeerId;
 
 /// The `have` and `pending` bitsets of every peer slot.
@@ -69,9 +68,11 @@ impl Holdings {
         self.have(p, key as usize / 64) & (1 << (key % 64)) != 0
     }
 
-    /// Whether `p` holds every key of `[first, end)`.
-    pub(super) fn holds_range(&self, p: PeerId, first: u32, end: u32) -> bool {
-        range_words(first, end).all(|(w, mask)| self.have(p, w) & mask == mask)
+    /// Whether `p` holds every key of `words` (`(word index, bits)`).
+    pub(super) fn holds_all(&self, p: PeerId, words: &[(usize, u64)]) -> bool {
+        words
+            .iter()
+            .all(|&(w, mask)| self.have(p, w) & mask == mask)
     }
 
     /// `p` holds `key`; returns whether it held it already.
@@ -145,6 +146,12 @@ impl<'a> Row<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::space::range_words;
+
+    /// Whether `p` holds every key of `[first, end)`.
+    fn holds_range(h: &Holdings, p: PeerId, first: u32, end: u32) -> bool {
+        h.holds_all(p, &range_words(first, end).collect::<Vec<_>>())
+    }
 
     #[test]
     fn slots_keep_their_own_bits() {
@@ -164,12 +171,13 @@ mod tests {
         assert!(!h.awaits(2, 5));
         h.set_have_all(0, &[1, 2]);
         assert_eq!((h.have(0, 0), h.have(0, 1)), (1, 2));
-        assert!(h.holds_range(0, 0, 1) && h.holds_range(0, 65, 66));
-        assert!(!h.holds_range(0, 0, 2) && !h.holds_range(0, 63, 66));
+        assert!(holds_range(&h, 0, 0, 1) && holds_range(&h, 0, 65, 66));
+        assert!(!holds_range(&h, 0, 0, 2) && !holds_range(&h, 0, 63, 66));
         for key in 60..70 {
             h.add_have(2, key);
         }
-        assert!(h.holds_range(2, 60, 70) && !h.holds_range(2, 59, 70) && !h.holds_range(2, 60, 71));
+        assert!(holds_range(&h, 2, 60, 70));
+        assert!(!holds_range(&h, 2, 59, 70) && !holds_range(&h, 2, 60, 71));
         h.clear(0);
         assert_eq!((h.have(0, 0), h.have(0, 1)), (0, 0));
         assert!(h.holds(1, 70), "clearing a slot leaves the others");

@@ -5,7 +5,7 @@ use crate::input::config::{Grouping, RuleKind};
 use crate::policy::{GroupState, Snapshot, water_fill};
 
 use super::metrics::TickRecord;
-use super::space::{keys, range_words};
+use super::space::keys;
 use super::state::{Event, Flow, PeerId, PeerState, Source};
 use super::world::Sim;
 
@@ -64,10 +64,12 @@ impl Sim<'_> {
                 Grouping::Image => {
                     Box::new(self.space.image_keys(image).map(|(w, b)| unheld(w, b)))
                 }
-                Grouping::Chunk => {
-                    let (first, end) = self.space.chunk_range(g);
-                    Box::new(range_words(first, end).map(move |(w, b)| unheld(w, b)))
-                }
+                Grouping::Chunk => Box::new(
+                    self.space
+                        .chunk_keys(g)
+                        .iter()
+                        .map(move |&(w, b)| unheld(w, b)),
+                ),
             };
             let unheld = missing.map(|(w, bits)| (w, bits & self.rarity.unheld_word(w)));
             total += keys(unheld).map(|k| self.space.block_mb(k)).sum::<f64>();

@@ -39,6 +39,13 @@ pub(super) struct Space {
     pub(super) chunk_pos: Vec<Vec<u32>>,
     /// Per image: blocks in the image.
     pub(super) image_blocks: Vec<u32>,
+    /// The words of every swarm chunk's keys, `(word index, bits)`, chunk
+    /// after chunk: chunk `c`'s from `chunk_word_start[c]` to
+    /// `chunk_word_start[c + 1]` (under chunk groups each delivery and
+    /// server push reads its chunk's, and computing them from the range
+    /// cost some 70 instructions a delivery).
+    chunk_words: Vec<(usize, u64)>,
+    chunk_word_start: Vec<u32>,
 }
 
 impl Space {
@@ -86,7 +93,19 @@ impl Space {
             chunk_pos.push(pos);
             image_blocks.push(blocks);
         }
+        let mut chunk_words = Vec::new();
+        let mut chunk_word_start = vec![0];
+        for (sc, &first) in chunk_first.iter().enumerate() {
+            let end = chunk_first
+                .get(sc + 1)
+                .copied()
+                .unwrap_or(key_chunk.len() as u32);
+            chunk_words.extend(range_words(first, end));
+            chunk_word_start.push(chunk_words.len() as u32);
+        }
         Space {
+            chunk_words,
+            chunk_word_start,
             chunk_blocks: swarm_chunks
                 .iter()
                 .map(|&(c, _)| content.chunks[c].blocks)
@@ -111,6 +130,13 @@ impl Space {
     /// The words of image `image`'s key mask, as `(word index, bits)`.
     pub(super) fn image_keys(&self, image: usize) -> impl Iterator<Item = (usize, u64)> + '_ {
         self.image_words[image].iter().copied()
+    }
+
+    /// The words of swarm chunk `chunk`'s keys, `(word index, bits)`, in
+    /// word order.
+    pub(super) fn chunk_keys(&self, chunk: u32) -> &[(usize, u64)] {
+        let c = chunk as usize;
+        &self.chunk_words[self.chunk_word_start[c] as usize..self.chunk_word_start[c + 1] as usize]
     }
 
     /// The keys of swarm chunk `chunk`: `[first, end)`.
@@ -223,5 +249,32 @@ mod tests {
         assert_eq!(range_mask(0, 2, 4), 0b1100);
         assert_eq!(range_mask(1, 60, 70), 0b11_1111);
         assert_eq!(range_mask(2, 60, 70), 0);
+    }
+
+    #[test]
+    fn chunk_keys_are_the_words_of_each_chunk_range() {
+        use rand::SeedableRng;
+        use rand::rngs::Xoshiro256PlusPlus;
+
+        use crate::input::config::{ContentConfig, ContentKind};
+        // Chunks of 70 blocks: most straddle two words.
+        let config = ContentConfig {
+            kind: ContentKind::Pool,
+            images: 3,
+            chunks_per_image: 4,
+            blocks_per_chunk: 70,
+            common_ratio: 0.5,
+            ..ContentConfig::default()
+        };
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let content = Content::generate(&config, &mut rng).expect("valid content");
+        for model in [SwarmModel::Cross, SwarmModel::Isolated] {
+            let space = Space::new(&content, model);
+            for c in 0..space.chunk_first.len() as u32 {
+                let (first, end) = space.chunk_range(c);
+                let expected: Vec<(usize, u64)> = range_words(first, end).collect();
+                assert_eq!(space.chunk_keys(c), expected.as_slice());
+            }
+        }
     }
 }
