@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh                  # the README's table (several minutes)
 #   scripts/bench.sh --quick          # paper default + 1k and 10k hosts
+#   scripts/bench.sh --rounds 5       # five rounds in turn, each row's fastest
 #   scripts/bench.sh --hosts 1000000 --max-wall-s 600
 #
 # Prints the table and writes out/bench/bench.csv (under the current directory). Run it on an otherwise

@@ -27,6 +27,44 @@ struct Cli {
     command: Command,
 }
 
+/// The options of `vmswarm bench`.
+#[derive(Args)]
+struct BenchArgs {
+    /// Only the paper's default and the flash crowd at 1k and 10k hosts.
+    #[arg(long)]
+    quick: bool,
+    /// Flash crowd sizes in hosts (10% seeders), run smallest first
+    /// [default: 1000,10000,100000, or 1000,10000 with --quick].
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+    hosts: Vec<u64>,
+    /// Policy to run instead of the configs' (repeatable).
+    #[arg(long = "policy", value_name = "NAME")]
+    policies: Vec<String>,
+    /// Time budget of one flash crowd run (s); a run past it is stopped
+    /// (by an event limit estimated from the smaller sizes) and the
+    /// bigger sizes are skipped. `inf` for none.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 120.0,
+        allow_negative_numbers = true
+    )]
+    max_wall_s: f64,
+    /// Run everything N times in turn and report each row's fastest
+    /// round (and its largest peak memory): the machine's speed drifts.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    rounds: usize,
+    /// A paper default of 30 s of arrivals, for tests.
+    #[arg(long, hide = true)]
+    tiny: bool,
+    /// Output directory [default: out/bench].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 /// Changes to the config from the command line.
 #[derive(Args)]
 struct ConfigArgs {
@@ -175,38 +213,9 @@ enum Command {
     },
     /// The simulator's speed: every preset on the paper's default and the
     /// flash crowd (configs/flash-crowd.toml) at 1k, 10k and 100k hosts, one
-    /// single-threaded run each; prints blocks/s and writes bench.csv.
-    Bench {
-        /// Only the paper's default and the flash crowd at 1k and 10k hosts.
-        #[arg(long)]
-        quick: bool,
-        /// Flash crowd sizes in hosts (10% seeders), run smallest first
-        /// [default: 1000,10000,100000, or 1000,10000 with --quick].
-        #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
-        hosts: Vec<u64>,
-        /// Policy to run instead of the configs' (repeatable).
-        #[arg(long = "policy", value_name = "NAME")]
-        policies: Vec<String>,
-        /// Time budget of one flash crowd run (s); a run past it is stopped
-        /// (by an event limit estimated from the smaller sizes) and the
-        /// bigger sizes are skipped. `inf` for none.
-        #[arg(
-            long,
-            value_name = "S",
-            default_value_t = 120.0,
-            allow_negative_numbers = true
-        )]
-        max_wall_s: f64,
-        /// A paper default of 30 s of arrivals, for tests.
-        #[arg(long, hide = true)]
-        tiny: bool,
-        /// Output directory [default: out/bench].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    /// single-threaded run each (or N rounds of them, --rounds); prints
+    /// blocks/s and writes bench.csv.
+    Bench(BenchArgs),
     /// Regenerate the paper's Figures 5-7 (Zipf and uniform) as CSV and SVG.
     Figures {
         /// Which figure: 5, 6, 7 or all.
@@ -333,15 +342,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             seeds,
             output,
         } => validate(quick, seeds, output)?,
-        Command::Bench {
-            quick,
-            hosts,
-            policies,
-            max_wall_s,
-            tiny,
-            out,
-            quiet,
-        } => bench(quick, hosts, policies, max_wall_s, tiny, out, quiet)?,
+        Command::Bench(args) => bench(args)?,
         Command::Figures {
             fig,
             quick,
@@ -410,28 +411,27 @@ fn import_images(import: ImportCommand) -> Result<(), Failure> {
 }
 
 /// `vmswarm bench`: the sizes asked for, or the default or quick ones.
-fn bench(
-    quick: bool,
-    hosts: Vec<u64>,
-    policies: Vec<String>,
-    max_wall_s: f64,
-    tiny: bool,
-    out: Option<PathBuf>,
-    quiet: bool,
-) -> Result<(), Failure> {
+/// `vmswarm bench`: the options as the command line gave them, with the
+/// default sizes (or `--quick`'s) when it named none.
+fn bench(args: BenchArgs) -> Result<(), Failure> {
     use vmswarm::experiments::bench::{DEFAULT_HOSTS, PlanOptions, QUICK_HOSTS};
-    let hosts = match (hosts.is_empty(), quick) {
-        (false, _) => hosts,
+    let hosts = match (args.hosts.is_empty(), args.quick) {
+        (false, _) => args.hosts,
         (true, true) => QUICK_HOSTS.to_vec(),
         (true, false) => DEFAULT_HOSTS.to_vec(),
     };
     let plan = PlanOptions {
-        policies,
+        policies: args.policies,
         hosts,
-        max_wall_s,
-        tiny,
+        max_wall_s: args.max_wall_s,
+        tiny: args.tiny,
+        rounds: args.rounds,
     };
-    commands::bench(&commands::BenchOptions { plan, out, quiet })?;
+    commands::bench(&commands::BenchOptions {
+        plan,
+        out: args.out,
+        quiet: args.quiet,
+    })?;
     Ok(())
 }
 

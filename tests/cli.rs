@@ -140,6 +140,8 @@ fn bench_prints_its_table_and_writes_bench_csv() {
         "200",
         "--policy",
         "cross-equ",
+        "--rounds",
+        "2",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -151,6 +153,8 @@ fn bench_prints_its_table_and_writes_bench_csv() {
         "peak_MB",
         "machine at start",
         "load average",
+        "round 2 of 2",
+        "fastest of 2 rounds",
     ] {
         assert!(stdout.contains(fragment), "no `{fragment}` in {stdout}");
     }
@@ -174,6 +178,7 @@ fn bench_prints_its_table_and_writes_bench_csv() {
             "load_1m",
             "cores",
             "status",
+            "finished_rounds",
             "note"
         ]
     );
@@ -187,6 +192,7 @@ fn bench_prints_its_table_and_writes_bench_csv() {
     assert_eq!(&rows[1][5], "9000");
     for r in &rows {
         assert_eq!(&r[13], "done", "{r:?}");
+        assert_eq!(&r[14], "2", "both rounds finished: {r:?}");
         let blocks_per_s: f64 = r[7].parse().unwrap();
         assert!(blocks_per_s > 0.0, "{r:?}");
     }

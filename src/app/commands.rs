@@ -762,14 +762,29 @@ pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
         println!("machine at start: {}", start.describe());
         print!("{}", table_header());
     }
-    let rows = plan.run(&INTERRUPTED, &mut |row| {
+    let rounds = plan.rounds;
+    let mut rows_seen = 0;
+    let rows_per_round = plan.rows_per_round();
+    let rows = plan.run(&INTERRUPTED, &mut |round, row| {
         if !opts.quiet {
             use std::io::Write;
+            if rounds > 1 && rows_seen % rows_per_round == 0 {
+                println!("round {} of {rounds}:", round + 1);
+            }
             print!("{}", table_row(row));
             // Runs take long: show each row as it comes, even through a pipe.
             let _ = std::io::stdout().flush();
         }
+        rows_seen += 1;
     })?;
+    if !opts.quiet && rounds > 1 {
+        println!("fastest of {rounds} rounds (the largest peak_MB):");
+        print!(
+            "{}{}",
+            table_header(),
+            rows.iter().map(table_row).collect::<String>()
+        );
+    }
     let bytes = csv(&rows, &start).map_err(|message| OutputError {
         path: out.clone(),
         message,

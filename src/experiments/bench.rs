@@ -113,10 +113,15 @@ pub struct Plan {
     pub flash: Vec<(u64, Config)>,
     /// Wall-clock budget of one flash crowd run (s); infinite for none.
     pub max_wall_s: f64,
+    /// Times the whole plan runs, in turn (at least 1).
+    pub rounds: usize,
 }
 
+/// Most rounds `--rounds` takes.
+pub const MAX_ROUNDS: usize = 100;
+
 /// What the command line asks of the bench.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PlanOptions {
     /// Policies instead of the configs' own (all five presets on the
     /// paper's default, `cross-equ` on the flash crowd).
@@ -127,6 +132,23 @@ pub struct PlanOptions {
     pub max_wall_s: f64,
     /// Shorten the paper's default to a 30 s window (for tests).
     pub tiny: bool,
+    /// Times the whole plan runs, in turn; each row then reports its
+    /// fastest round (see [`fastest`]).
+    pub rounds: usize,
+}
+
+impl Default for PlanOptions {
+    /// The command line's defaults: the configs' policies, no sizes, a
+    /// 120 s budget, one round.
+    fn default() -> Self {
+        PlanOptions {
+            policies: Vec::new(),
+            hosts: Vec::new(),
+            max_wall_s: 120.0,
+            tiny: false,
+            rounds: 1,
+        }
+    }
 }
 
 impl Plan {
@@ -144,6 +166,12 @@ impl Plan {
             return Err(usage(format!(
                 "--max-wall-s {}: must be a number of seconds > 0 (inf for no budget)",
                 opts.max_wall_s
+            )));
+        }
+        if !(1..=MAX_ROUNDS).contains(&opts.rounds) {
+            return Err(usage(format!(
+                "--rounds {}: must be from 1 to {MAX_ROUNDS}",
+                opts.rounds
             )));
         }
         let mut paper = PAPER_DEFAULT.config()?;
@@ -181,15 +209,44 @@ impl Plan {
             paper,
             flash,
             max_wall_s: opts.max_wall_s,
+            rounds: opts.rounds,
         })
     }
 
-    /// Run the plan: the paper's default policy by policy, then the flash
-    /// crowd size by size, calling `on_row` as each row is known. `stop`
-    /// (Ctrl-C) skips what has not started. An error is a run that broke an
-    /// invariant (a bug, never a measurement) or a scenario that cannot be
-    /// drawn.
+    /// Rows of one round: a run per policy of the paper's default and per
+    /// size and policy of the flash crowd.
+    pub fn rows_per_round(&self) -> usize {
+        let crowd: usize = self
+            .flash
+            .iter()
+            .map(|(_, config)| config.resolved_policies().len())
+            .sum();
+        self.paper.resolved_policies().len() + crowd
+    }
+
+    /// Run the plan `rounds` times in turn, calling `on_row` with the round
+    /// (from 0) as each row is known, and return each row's fastest round
+    /// ([`fastest`]). Rounds in turn, rather than each run repeated at
+    /// once, so that the machine's drift over minutes (up to 30% on the
+    /// README's machine) slows every row alike. An error is a run that
+    /// broke an invariant (a bug, never a measurement) or a scenario that
+    /// cannot be drawn.
     pub fn run(
+        &self,
+        stop: &AtomicBool,
+        on_row: &mut dyn FnMut(usize, &Row),
+    ) -> Result<Vec<Row>, BenchError> {
+        let mut rounds = Vec::with_capacity(self.rounds);
+        for round in 0..self.rounds {
+            rounds.push(self.run_round(stop, &mut |row| on_row(round, row))?);
+        }
+        Ok(fastest(&rounds))
+    }
+
+    /// One round: the paper's default policy by policy, then the flash
+    /// crowd size by size, calling `on_row` as each row is known. `stop`
+    /// (Ctrl-C) skips what has not started.
+    fn run_round(
         &self,
         stop: &AtomicBool,
         on_row: &mut dyn FnMut(&Row),
@@ -251,6 +308,39 @@ impl Plan {
         }
         Ok(rows)
     }
+}
+
+/// Each row's fastest round: of the rounds where the run finished, the one
+/// of least wall time, with the largest peak memory of them all (a peak is
+/// a bound, not a speed) and how many rounds finished; a row that finished
+/// in no round is its first round's (stopped or skipped, with why). Every
+/// round has the same rows in the same order (a skipped run still has one).
+pub fn fastest(rounds: &[Vec<Row>]) -> Vec<Row> {
+    let Some(first) = rounds.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .map(|i| {
+            let done: Vec<&Row> = rounds
+                .iter()
+                .filter_map(|rows| rows.get(i))
+                .filter(|r| r.outcome == Outcome::Done)
+                .collect();
+            let wall = |r: &&Row| r.wall_s.unwrap_or(f64::INFINITY);
+            let Some(best) = done
+                .iter()
+                .copied()
+                .min_by(|a, b| wall(a).total_cmp(&wall(b)))
+            else {
+                return first[i].clone();
+            };
+            let mut row = best.clone();
+            row.peak_rss_mb = done.iter().filter_map(|r| r.peak_rss_mb).reduce(f64::max);
+            row.peak_rss_reset = done.iter().all(|r| r.peak_rss_reset);
+            row.finished_rounds = done.len();
+            row
+        })
+        .collect()
 }
 
 /// Scenario names in the table and `bench.csv`.
@@ -325,6 +415,7 @@ fn measure(
             // The simulation's own time, as `vmswarm run` reports it.
             row.wall_s = Some(c.wall_s);
             row.outcome = Outcome::Done;
+            row.finished_rounds = 1;
         }
         Err(RunError::Limit { message, .. }) => {
             // The engine stops as soon as it has processed `max_events`.
@@ -398,6 +489,9 @@ pub struct Row {
     pub load_1m: Option<f64>,
     /// How it ended.
     pub outcome: Outcome,
+    /// Rounds in which it finished (its fastest is reported; see
+    /// [`fastest`]).
+    pub finished_rounds: usize,
 }
 
 impl Row {
@@ -415,6 +509,7 @@ impl Row {
             peak_rss_reset: false,
             load_1m: None,
             outcome: Outcome::Skipped(why),
+            finished_rounds: 0,
         }
     }
 
@@ -495,10 +590,12 @@ struct CsvRow<'a> {
     load_1m: Option<f64>,
     cores: usize,
     status: &'static str,
+    finished_rounds: usize,
     note: &'a str,
 }
 
-/// `bench.csv`: one row per run; unknown values are empty cells.
+/// `bench.csv`: one row per run (its fastest round); unknown values are
+/// empty cells.
 pub fn csv(rows: &[Row], machine: &Machine) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut w = csv::Writer::from_writer(&mut out);
@@ -518,6 +615,7 @@ pub fn csv(rows: &[Row], machine: &Machine) -> Result<Vec<u8>, String> {
             load_1m: r.load_1m,
             cores: machine.cores,
             status: r.outcome.name(),
+            finished_rounds: r.finished_rounds,
             note: r.outcome.note(),
         })
         .map_err(|e| e.to_string())?;
@@ -649,6 +747,80 @@ mod tests {
     }
 
     #[test]
+    fn each_row_reports_its_fastest_finished_round() {
+        let row = |wall_s: Option<f64>, peak: f64, outcome: Outcome| Row {
+            wall_s,
+            peak_rss_mb: Some(peak),
+            peak_rss_reset: true,
+            block_transfers: Some(100),
+            finished_rounds: usize::from(outcome == Outcome::Done),
+            outcome,
+            ..Row::new(SCENARIO_FLASH, "cross-equ", 10, 9, String::new())
+        };
+        let stopped = || Outcome::Stopped("by the budget".into());
+        let skipped = || Outcome::Skipped("too big".into());
+        let rounds = vec![
+            vec![
+                row(Some(2.0), 50.0, Outcome::Done),
+                row(Some(9.0), 70.0, stopped()),
+                row(None, 0.0, skipped()),
+            ],
+            vec![
+                row(Some(1.0), 40.0, Outcome::Done),
+                row(Some(3.0), 60.0, Outcome::Done),
+                row(None, 0.0, skipped()),
+            ],
+            vec![
+                row(Some(1.5), 45.0, Outcome::Done),
+                row(None, 0.0, skipped()),
+                row(None, 0.0, skipped()),
+            ],
+        ];
+        let best = fastest(&rounds);
+        assert_eq!(best.len(), 3);
+        // The least wall time of the three, the largest peak.
+        assert_eq!(best[0].wall_s, Some(1.0));
+        assert_eq!(best[0].peak_rss_mb, Some(50.0));
+        assert_eq!(best[0].finished_rounds, 3);
+        assert_eq!(best[0].blocks_per_s(), Some(100.0));
+        // Only finished rounds count: a stopped run did not do the whole
+        // work.
+        assert_eq!(best[1].wall_s, Some(3.0));
+        assert_eq!(best[1].peak_rss_mb, Some(60.0));
+        assert_eq!(best[1].finished_rounds, 1);
+        // Never finished: the first round's row, with why.
+        assert_eq!(best[2].outcome, skipped());
+        assert_eq!(best[2].finished_rounds, 0);
+        assert!(fastest(&[]).is_empty());
+    }
+
+    #[test]
+    fn rounds_must_be_at_least_one() {
+        for rounds in [0, MAX_ROUNDS + 1] {
+            let e = Plan::new(&PlanOptions {
+                hosts: vec![1_000],
+                rounds,
+                ..PlanOptions::default()
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains(&format!("--rounds {rounds}: must be from 1")),
+                "{e}"
+            );
+        }
+        let plan = Plan::new(&PlanOptions {
+            hosts: vec![1_000, 10_000],
+            rounds: 3,
+            ..PlanOptions::default()
+        })
+        .unwrap();
+        assert_eq!(plan.rounds, 3);
+        // Five presets on the paper's default, cross-equ at each size.
+        assert_eq!(plan.rows_per_round(), 5 + 2);
+    }
+
+    #[test]
     fn every_preset_runs_the_same_flash_crowd() {
         // What configs/flash-crowd.toml claims: with one image and no server,
         // the swarm models coincide and the server's rule has nothing to
@@ -661,6 +833,7 @@ mod tests {
             hosts: vec![200],
             max_wall_s: 1.0,
             tiny: true,
+            rounds: 1,
         })
         .unwrap();
         let config = &plan.flash[0].1;
