@@ -51,7 +51,7 @@ struct BenchArgs {
     )]
     max_wall_s: f64,
     /// Run everything N times in turn and report each row's fastest
-    /// round (and its largest peak memory): the machine's speed drifts.
+    /// round (and its smallest peak memory): the machine's speed drifts.
     #[arg(long, value_name = "N", default_value_t = 1)]
     rounds: usize,
     /// A paper default of 30 s of arrivals, for tests.

@@ -778,7 +778,7 @@ pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
         rows_seen += 1;
     })?;
     if !opts.quiet && rounds > 1 {
-        println!("fastest of {rounds} rounds (the largest peak_MB):");
+        println!("fastest of {rounds} rounds (the smallest peak_MB):");
         print!(
             "{}{}",
             table_header(),
