@@ -238,6 +238,10 @@ impl Plan {
     ) -> Result<Vec<Row>, BenchError> {
         let mut rounds = Vec::with_capacity(self.rounds);
         for round in 0..self.rounds {
+            // After Ctrl-C, the rounds done so far are the result.
+            if round > 0 && interrupted(stop).is_some() {
+                break;
+            }
             rounds.push(self.run_round(stop, &mut |row| on_row(round, row))?);
         }
         Ok(fastest(&rounds))
@@ -794,6 +798,25 @@ mod tests {
         assert_eq!(best[2].outcome, skipped());
         assert_eq!(best[2].finished_rounds, 0);
         assert!(fastest(&[]).is_empty());
+    }
+
+    #[test]
+    fn after_ctrl_c_no_further_round_starts() {
+        let plan = Plan::new(&PlanOptions {
+            policies: vec!["cross-equ".into()],
+            hosts: vec![200],
+            tiny: true,
+            rounds: 3,
+            ..PlanOptions::default()
+        })
+        .unwrap();
+        let stop = AtomicBool::new(true);
+        let mut seen = Vec::new();
+        let rows = plan.run(&stop, &mut |round, _| seen.push(round)).unwrap();
+        // One round, every run skipped as interrupted.
+        assert_eq!(seen, [0, 0]);
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.outcome.note().contains("Ctrl-C")));
     }
 
     #[test]
