@@ -763,19 +763,18 @@ pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
         print!("{}", table_header());
     }
     let rounds = plan.rounds;
-    let mut rows_seen = 0;
-    let rows_per_round = plan.rows_per_round();
+    let mut round_shown = None;
     let rows = plan.run(&INTERRUPTED, &mut |round, row| {
         if !opts.quiet {
             use std::io::Write;
-            if rounds > 1 && rows_seen % rows_per_round == 0 {
+            if rounds > 1 && round_shown != Some(round) {
                 println!("round {} of {rounds}:", round + 1);
+                round_shown = Some(round);
             }
             print!("{}", table_row(row));
             // Runs take long: show each row as it comes, even through a pipe.
             let _ = std::io::stdout().flush();
         }
-        rows_seen += 1;
     })?;
     if !opts.quiet && rounds > 1 {
         println!("fastest of {rounds} rounds (the smallest peak_MB):");

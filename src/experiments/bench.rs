@@ -213,17 +213,6 @@ impl Plan {
         })
     }
 
-    /// Rows of one round: a run per policy of the paper's default and per
-    /// size and policy of the flash crowd.
-    pub fn rows_per_round(&self) -> usize {
-        let crowd: usize = self
-            .flash
-            .iter()
-            .map(|(_, config)| config.resolved_policies().len())
-            .sum();
-        self.paper.resolved_policies().len() + crowd
-    }
-
     /// Run the plan `rounds` times in turn, calling `on_row` with the round
     /// (from 0) as each row is known, and return each row's fastest round
     /// ([`fastest`]). Rounds in turn, rather than each run repeated at
@@ -841,8 +830,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!(plan.rounds, 3);
-        // Five presets on the paper's default, cross-equ at each size.
-        assert_eq!(plan.rows_per_round(), 5 + 2);
     }
 
     #[test]

@@ -93,19 +93,9 @@ impl Space {
             chunk_pos.push(pos);
             image_blocks.push(blocks);
         }
-        let mut chunk_words = Vec::new();
-        let mut chunk_word_start = vec![0];
-        for (sc, &first) in chunk_first.iter().enumerate() {
-            let end = chunk_first
-                .get(sc + 1)
-                .copied()
-                .unwrap_or(key_chunk.len() as u32);
-            chunk_words.extend(range_words(first, end));
-            chunk_word_start.push(chunk_words.len() as u32);
-        }
-        Space {
-            chunk_words,
-            chunk_word_start,
+        let mut space = Space {
+            chunk_words: Vec::new(),
+            chunk_word_start: vec![0],
             chunk_blocks: swarm_chunks
                 .iter()
                 .map(|&(c, _)| content.chunks[c].blocks)
@@ -124,7 +114,13 @@ impl Space {
             image_chunks,
             chunk_pos,
             image_blocks,
+        };
+        for c in 0..space.chunk_first.len() as u32 {
+            let (first, end) = space.chunk_range(c);
+            space.chunk_words.extend(range_words(first, end));
+            space.chunk_word_start.push(space.chunk_words.len() as u32);
         }
+        space
     }
 
     /// The words of image `image`'s key mask, as `(word index, bits)`.

@@ -369,9 +369,9 @@ impl<'a> Sim<'a> {
 
     /// Before handling an event: ask for the records the next one (if the
     /// engine can name it) reads first, the flow and the sender's upload,
-    /// so that their loads overlap this event's work (see `prefetch`);
-    /// the next event's flow, if it is a peer's upload. Apart from the
-    /// event loop, which it would slow on a small queue.
+    /// so that their loads overlap this event's work (see `prefetch`).
+    /// Returns the next event's flow, if it is a peer's upload. Apart from
+    /// the event loop, which it would slow on a small queue.
     #[inline(never)]
     fn prefetch_sender(&self) -> Option<FlowId> {
         let Some(Event::PeerUpload(p, f)) = self.engine.peek_hint() else {
