@@ -220,10 +220,10 @@ impl<E: Copy> Engine<E> {
         self.queue.is_radix()
     }
 
-    /// The event popped next if no event is scheduled or moved before it,
-    /// when the queue can name it cheaply (a large queue, whose next few
-    /// entries are few): for a model to prefetch what that event will
-    /// read (see `prefetch`). `None` says nothing.
+    /// The event popped next if no event is scheduled, moved or cancelled
+    /// before it, when the queue can name it cheaply (a large queue, whose
+    /// next few entries are few): for a model to prefetch what that event
+    /// will read (see `prefetch`). `None` says nothing.
     #[inline]
     pub fn peek_hint(&self) -> Option<E> {
         let live = |key: u128, &(slot, _): &(u32, E)| self.slots[slot as usize] == Key(key).seq();

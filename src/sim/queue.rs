@@ -1,8 +1,10 @@
 //! The event engine's queue of pending entries: a monotone min-queue of
 //! `(key, value)` pairs (the engine's value is an event's slot and a copy
-//! of the event), where every key pushed exceeds the last one popped
-//! (the engine never schedules before now, and its keys end with a growing
-//! sequence number).
+//! of the event), where every key pushed exceeds the last one popped,
+//! unless the queue has emptied since (the engine never schedules before
+//! now, and its keys end with a growing sequence number; but it skips the
+//! entries of moved events, and a queue emptied by such skips may then get
+//! a key below them).
 //!
 //! A 4-ary heap while it holds few entries, and a radix heap once it holds
 //! many. A heap's pop walks its whole depth, each level's load waiting on
@@ -26,9 +28,9 @@
 //! the paper's default at 5 req/s they were 760 of its 1,220 entries on
 //! average, and without them the heap (460 entries, 15 KB) fits a core's
 //! first-level cache (runs 2-3% faster). Once the queue is a radix heap,
-//! entries pushed at the time of the last entry popped wait in a second
-//! list beside it (`push_radix`): half a flash crowd's entries, which
-//! then skip the heap altogether (100,000-host crowd 8% faster).
+//! entries pushed at the time of the last entry it popped wait in a
+//! second list beside it (`push_radix`): half a flash crowd's entries,
+//! which then skip the heap altogether (100,000-host crowd 9% faster).
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
@@ -96,10 +98,12 @@ pub(super) struct KeyQueue<V> {
     /// rather than in it. A pop takes the smaller of both fronts, so the
     /// order is that of one queue.
     sorted: VecDeque<(u128, V)>,
-    /// Once the queue is a radix heap: the entries pushed at the time of
-    /// the last key it popped (a key's high 64 bits are its time, its low
-    /// ones a growing sequence number), in the order pushed, which is their
-    /// keys' order. See `push_radix`.
+    /// Once the queue is a radix heap: entries pushed at the time of the
+    /// last key the heap popped (a key's high 64 bits are its time, its
+    /// low ones a growing sequence number), in the order pushed, which is
+    /// their keys' order. All are of one time: the heap's last key changes
+    /// time only when the list is empty, or when the heap empties (its
+    /// last key is then 0). See `push_radix`.
     same_time: VecDeque<(u128, V)>,
 }
 
@@ -116,8 +120,9 @@ impl<V: Copy> KeyQueue<V> {
         }
     }
 
-    /// Add an entry; `key` must exceed every key popped so far, and its low
-    /// 64 bits every earlier key's (the engine's sequence number).
+    /// Add an entry; `key` must exceed the last key popped unless the
+    /// queue has emptied since, and its low 64 bits every earlier key's
+    /// (the engine's sequence number).
     pub(super) fn push(&mut self, key: u128, value: V) {
         match &mut self.store {
             Store::Heap(heap) => {
@@ -189,8 +194,12 @@ impl<V: Copy> KeyQueue<V> {
                 top
             }
             Store::Radix(heap) => {
-                // The heap's entries at the current time were pushed before
-                // those waiting beside it (see `push_radix`).
+                // The list's front comes after the heap's keys at the time
+                // of its last key (pushed before that time came) and
+                // before its later ones. Once the heap has emptied, its
+                // last key is 0 and holds nothing at time 0 unless the
+                // list's time is 0; its keys pushed since come after the
+                // list's.
                 if !self.same_time.is_empty() && !heap.holds_top_high_half() {
                     return self.same_time.pop_front();
                 }
