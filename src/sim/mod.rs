@@ -20,6 +20,7 @@
 //! (end-of-run checks). Fast models have slow references beside them,
 //! compiled for tests only.
 
+mod arrival;
 mod changed;
 mod choice;
 mod draw;
