@@ -58,7 +58,6 @@ proptest! {
         spread in 0.0f64..0.9,
         random in any::<bool>(),
         rack in any::<bool>(),
-        arrival in any::<bool>(),
         resolve_s in prop_oneof![Just(0.0), 0.001f64..0.1],
     ) {
         let mut topology = format!("hosts_per_rack = {per_rack}\nresolve_s = {resolve_s}\n");
@@ -74,9 +73,6 @@ proptest! {
         }
         if rack {
             peers.push_str("locality = \"rack\"\n");
-        }
-        if arrival {
-            peers.push_str("waiting_order = \"arrival\"\n");
         }
         let (_, run) = run(&crowd(seed, hosts, &peers, &topology));
         let c = &run.output.counters;

@@ -2,14 +2,11 @@
 //! least-loaded source reaches `max_downloads x u_c` when holders are ample,
 //! the end game frees server blocks held hostage, more server bandwidth never
 //! slows downloads beyond noise, and every cut flow's data is accounted for.
-//! Each holds under both orders of serving waiting leechers
-//! (`peers.waiting_order`).
 
 mod common;
 
 use common::{config, run_all};
 use vmswarm::input::config::PRESETS;
-use vmswarm::scenario::PolicyRun;
 
 /// One 4096 Mb image, 100 preheated seeders, a burst of 10 leechers and the
 /// default peers (`max_downloads` 4, `upload_slots` 4, `u_c` 128 Mb/s): each
@@ -38,9 +35,6 @@ u_s_mbps = {u_s_mbps}
 /// sources can send at once.
 const BOUND_S: f64 = 4096.0 / (4.0 * 128.0);
 
-/// `[peers]` lines for each order of serving waiting leechers.
-const ORDERS: [&str; 2] = ["", "waiting_order = \"arrival\"\n"];
-
 fn slowest_download_s(text: &str) -> f64 {
     let (_, runs) = run_all(&config(text));
     runs[0]
@@ -53,17 +47,15 @@ fn slowest_download_s(text: &str) -> f64 {
 
 #[test]
 fn least_loaded_source_meets_the_ample_seeders_bound() {
-    for order in ORDERS {
-        let slowest = slowest_download_s(&ample_seeders(0.0, order));
-        assert!(
-            slowest >= BOUND_S * (1.0 - 1e-9),
-            "{order}: {slowest} s beats the bound"
-        );
-        assert!(
-            slowest <= BOUND_S * 1.02,
-            "{order}: {slowest} s, more than 2% above {BOUND_S} s"
-        );
-    }
+    let slowest = slowest_download_s(&ample_seeders(0.0, ""));
+    assert!(
+        slowest >= BOUND_S * (1.0 - 1e-9),
+        "{slowest} s beats the bound"
+    );
+    assert!(
+        slowest <= BOUND_S * 1.02,
+        "{slowest} s, more than 2% above {BOUND_S} s"
+    );
 }
 
 #[test]
@@ -78,16 +70,10 @@ fn first_free_source_misses_the_bound() {
 fn end_game_frees_server_blocks_held_hostage() {
     // 1 Mb/s of server split over 10 leechers: without the end game each
     // leecher's last block crawls from the server at 0.1 Mb/s.
-    for order in ORDERS {
-        let with = slowest_download_s(&ample_seeders(1.0, order));
-        assert!(with <= BOUND_S * 1.02, "{order}: end game on: {with} s");
-        let off = format!("{order}endgame = \"off\"\n");
-        let without = slowest_download_s(&ample_seeders(1.0, &off));
-        assert!(
-            without > 3.0 * BOUND_S,
-            "{order}: end game off: {without} s"
-        );
-    }
+    let with = slowest_download_s(&ample_seeders(1.0, ""));
+    assert!(with <= BOUND_S * 1.02, "end game on: {with} s");
+    let without = slowest_download_s(&ample_seeders(1.0, r#"endgame = "off""#));
+    assert!(without > 3.0 * BOUND_S, "end game off: {without} s");
 }
 
 /// Small scenarios with preheated seeders, so `u_s = 0` is allowed.
@@ -134,17 +120,7 @@ upload_mbps = 32.0
 #[test]
 fn more_server_bandwidth_never_slows_downloads() {
     let steps = [0.0, 16.0, 64.0, 256.0, 1024.0, 4096.0];
-    let scenarios = monotonicity_scenarios()
-        .into_iter()
-        .flat_map(|(name, base)| {
-            ORDERS.map(|order| {
-                (
-                    name,
-                    base.replace("[peers]\n", &format!("[peers]\n{order}")),
-                )
-            })
-        });
-    for (name, base) in scenarios {
+    for (name, base) in monotonicity_scenarios() {
         let mut previous: Vec<Option<f64>> = vec![None; PRESETS.len()];
         for u_s in steps {
             let text = format!("{base}\n[server]\nu_s_mbps = {u_s}\n");
@@ -166,9 +142,9 @@ fn more_server_bandwidth_never_slows_downloads() {
 
 #[test]
 fn no_peer_serves_more_than_its_upload_slots() {
-    for (slots, order) in [1, 2, 4].into_iter().flat_map(|s| ORDERS.map(|o| (s, o))) {
+    for slots in [1, 2, 4] {
         let text = format!(
-            "{}\n[peers]\n{order}upload_mbps = 64.0\nupload_slots = {slots}\nmax_downloads = 6\n",
+            "{}\n[peers]\nupload_mbps = 64.0\nupload_slots = {slots}\nmax_downloads = 6\n",
             common::SMALL.replace("[peers]\nupload_mbps = 64.0\n", "")
         );
         let (_, runs) = run_all(&config(&text));
@@ -185,24 +161,10 @@ fn no_peer_serves_more_than_its_upload_slots() {
 fn every_cut_flow_is_accounted_as_waste() {
     // Short seeding (departures cut uploads), a scarce server (the end game
     // moves its blocks) and every preset (cross-opt preempts groups).
-    for order in ORDERS {
-        let text = common::SMALL
-            .replace("u_s_mbps = 256.0", "u_s_mbps = 16.0")
-            .replace("[peers]\n", &format!("[peers]\n{order}"));
-        let (_, runs) = run_all(&config(&text));
-        let switches = cut_flows_accounted(&runs);
-        assert!(
-            switches > 0,
-            "{order}: the scenario never exercised the end game"
-        );
-    }
-}
-
-/// Check each run's cut flows against its waste and its Mb sent against
-/// those received; the end-game switches of all runs.
-fn cut_flows_accounted(runs: &[PolicyRun]) -> u64 {
+    let text = common::SMALL.replace("u_s_mbps = 256.0", "u_s_mbps = 16.0");
+    let (_, runs) = run_all(&config(&text));
     let mut switches = 0;
-    for run in runs {
+    for run in &runs {
         let c = &run.output.counters;
         let name = &run.policy.name;
         switches += c.endgame_switches;
@@ -216,5 +178,5 @@ fn cut_flows_accounted(runs: &[PolicyRun]) -> u64 {
         assert!((blocks - blocks.round()).abs() < 1e-6, "{name}");
         assert_eq!(blocks.round() as u64, c.block_transfers, "{name}");
     }
-    switches
+    assert!(switches > 0, "the scenario never exercised the end game");
 }

@@ -81,7 +81,6 @@ impl Sim<'_> {
 }
 
 /// Set `candidates` to the words of `words` with some bit set, in order.
-#[inline]
 fn keep_nonzero(candidates: &mut Vec<(usize, u64)>, words: impl Iterator<Item = (usize, u64)>) {
     candidates.clear();
     for (w, bits) in words {

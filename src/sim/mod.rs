@@ -20,7 +20,6 @@
 //! (end-of-run checks). Fast models have slow references beside them,
 //! compiled for tests only.
 
-mod arrival;
 mod changed;
 mod choice;
 mod draw;

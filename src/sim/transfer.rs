@@ -155,7 +155,6 @@ impl FairShare {
 
     /// Remove the first-finishing flow at `now_s` (its completion time).
     /// The virtual clock is set to the flow's tag, absorbing rounding.
-    #[inline]
     pub fn pop_completed(&mut self, now_s: f64) -> Option<FlowId> {
         self.advance(now_s);
         let (tag, flow) = self.flows.pop()?;

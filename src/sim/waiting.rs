@@ -15,15 +15,9 @@
 //! holder serves its own rack's waiters first, then the other racks' in
 //! rack order from its own (docs/model.md section 9). Otherwise there is
 //! one rack of queues, and the order is first come, first served.
-//!
-//! Under `peers.waiting_order = "arrival"` the leechers wait instead in one
-//! queue per rack, in the order they began to wait (`arrival`).
 
 use std::collections::VecDeque;
 
-use crate::input::config::WaitingOrder;
-
-use super::arrival::ArrivalQueues;
 use super::space::{keys, set_summarized};
 use super::state::{PeerId, PeerState, unrequested};
 use super::world::Sim;
@@ -54,22 +48,12 @@ pub(super) struct Waiting {
     /// an offer skips the words of its image where no queue can serve,
     /// most of them on the paper's default.
     nonempty_words: Vec<u64>,
-    /// `peers.waiting_order`.
-    order: WaitingOrder,
-    /// The queues in the order of waiting, used under `arrival` order.
-    pub(super) arrival: ArrivalQueues,
 }
 
 impl Waiting {
     /// No one waits, in a space of `n_keys` keys, with queues for each of
-    /// `racks` racks (1: no rack locality), served in `order` (under
-    /// `arrival`, an offer looks at `offer_scan` waiting leechers at most).
-    pub(super) fn new(
-        n_keys: usize,
-        racks: usize,
-        order: WaitingOrder,
-        offer_scan: usize,
-    ) -> Waiting {
+    /// `racks` racks (1: no rack locality).
+    pub(super) fn new(n_keys: usize, racks: usize) -> Waiting {
         Waiting {
             waits: Vec::new(),
             queued: Vec::new(),
@@ -80,8 +64,6 @@ impl Waiting {
             nonempty: vec![0; n_keys.div_ceil(64)],
             nonempty_keys: 0,
             nonempty_words: vec![0; n_keys.div_ceil(64).div_ceil(64)],
-            order,
-            arrival: ArrivalQueues::new(racks, offer_scan),
         }
     }
 
@@ -89,7 +71,6 @@ impl Waiting {
     /// departed peer's.
     pub(super) fn add_peer(&mut self, p: PeerId, rack: u32) {
         let rack = if self.racks > 1 { rack } else { 0 };
-        self.arrival.add_peer(p);
         let p = p as usize;
         if p == self.waits.len() {
             self.waits.push(false);
@@ -155,21 +136,6 @@ impl Waiting {
         for queue in &mut self.queues {
             queue.retain(|p| !gone(p));
         }
-        self.arrival.purge(gone);
-    }
-
-    /// `p` waits, under arrival order: one entry in its rack's queue. Out
-    /// of line, so that the default order's `wait` stays as it was.
-    #[inline(never)]
-    fn wait_in_arrival_order(&mut self, p: PeerId) {
-        let rack = self.rack_of[p as usize] as usize;
-        self.arrival.push(p, rack);
-    }
-
-    /// Whether some leecher may wait (else an offer has nothing to do).
-    #[inline]
-    fn someone_may_wait(&self) -> bool {
-        self.nonempty_keys != 0 || self.arrival.entries() != 0
     }
 
     /// The first entry of `key`'s queue in `rack` whose leecher waits now,
@@ -220,10 +186,6 @@ impl Sim<'_> {
     pub(super) fn wait(&mut self, p: PeerId) {
         let peer = &self.peers[p as usize];
         self.waiting.waits[p as usize] = true;
-        if self.waiting.order == WaitingOrder::Arrival {
-            self.waiting.wait_in_arrival_order(p);
-            return;
-        }
         self.waiting
             .enqueue(p, unrequested(&self.space, &self.holdings, p, peer.image));
         if self.setup.peers.endgame == crate::input::config::Endgame::Switch {
@@ -244,7 +206,7 @@ impl Sim<'_> {
     /// offer itself a call.
     #[inline]
     pub(super) fn offer(&mut self, h: PeerId) {
-        if self.waiting.someone_may_wait() && self.uploaders[h as usize].free_slots != 0 {
+        if self.waiting.nonempty_keys != 0 && self.uploaders[h as usize].free_slots != 0 {
             self.offer_to_waiting(h);
         }
     }
@@ -252,10 +214,6 @@ impl Sim<'_> {
     /// [`Sim::offer`] once some leecher waits and `h` has a free slot.
     #[inline(never)]
     fn offer_to_waiting(&mut self, h: PeerId) {
-        if self.waiting.order == WaitingOrder::Arrival {
-            self.offer_in_arrival_order(h);
-            return;
-        }
         let image = self.peers[h as usize].image as usize;
         // The image's words in key order, each until `h` serves no queue
         // of it; words where every queue is empty are skipped.
@@ -335,8 +293,7 @@ impl Sim<'_> {
 
     /// Give waiting leecher `l` its rarest blocks among those `h` holds,
     /// while both have room.
-    #[inline(always)]
-    pub(super) fn serve_waiter(&mut self, l: PeerId, h: PeerId) {
+    fn serve_waiter(&mut self, l: PeerId, h: PeerId) {
         let max_downloads = self.setup.peers.max_downloads;
         loop {
             let leecher = &self.peers[l as usize];
@@ -364,7 +321,7 @@ mod tests {
     #[test]
     fn next_word_finds_the_words_with_waiters_in_key_order() {
         // 130 words of keys: three words of the word bitset.
-        let mut waiting = Waiting::new(64 * 130, 1, WaitingOrder::PerBlock, 64);
+        let mut waiting = Waiting::new(64 * 130, 1);
         waiting.add_peer(0, 0);
         waiting.enqueue(0, [(3, 1u64), (70, 1 << 5), (129, 1 << 63)].into_iter());
         let all = vec![u64::MAX; 3];

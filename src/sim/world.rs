@@ -154,12 +154,7 @@ impl<'a> Sim<'a> {
             holder_entries: 0,
             stale_holders: 0,
             groups,
-            waiting: Waiting::new(
-                n_keys,
-                locality_racks,
-                setup.peers.waiting_order,
-                setup.peers.offer_scan as usize,
-            ),
+            waiting: Waiting::new(n_keys, locality_racks),
             completed: 0,
             done: Vec::new(),
             vms: vec![None; setup.workload.requests.len()],

@@ -35,8 +35,7 @@ pub(crate) use errors::describe_toml_error;
 pub use estimate::{Estimate, RunSize};
 pub use limits::{DEFAULT_MAX_BLOCK_TRANSFERS, DEFAULT_MAX_MEMORY_GB, LimitsConfig};
 pub use peers::{
-    DEFAULT_OFFER_SCAN, DEFAULT_SOURCE_SAMPLES, Endgame, MAX_RATE_MBPS, PeersConfig,
-    PieceSelection, SourceChoice, WaitingOrder,
+    DEFAULT_SOURCE_SAMPLES, Endgame, MAX_RATE_MBPS, PeersConfig, PieceSelection, SourceChoice,
 };
 pub use policy::{Grouping, OPT_IN_PRESETS, PRESETS, PolicyDef, RuleKind, SwarmModel};
 pub use server::{MAX_ARRIVAL_TICKS, ServerConfig};

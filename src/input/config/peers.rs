@@ -47,33 +47,6 @@ pub enum Endgame {
     Off,
 }
 
-/// The order in which a holder with a free slot serves waiting leechers
-/// (docs/model.md, "Waiting").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WaitingOrder {
-    /// A queue per block: the holder serves the queues of the blocks it
-    /// holds in block order, each first come first served.
-    #[default]
-    PerBlock,
-    /// One queue in the order the leechers began to wait: the holder
-    /// serves the first of them (up to `offer_scan`) it can serve.
-    Arrival,
-}
-
-impl WaitingOrder {
-    fn is_per_block(&self) -> bool {
-        *self == WaitingOrder::PerBlock
-    }
-}
-
-/// Default of `peers.offer_scan`.
-pub const DEFAULT_OFFER_SCAN: u32 = 64;
-
-fn is_default_offer_scan(n: &u32) -> bool {
-    *n == DEFAULT_OFFER_SCAN
-}
-
 /// Default of `peers.source_samples`: with 8 samples, a request lands on a
 /// busy holder only when all 8 are busy (under 0.1% when 40% are busy).
 pub const DEFAULT_SOURCE_SAMPLES: u32 = 8;
@@ -102,14 +75,6 @@ pub struct PeersConfig {
     pub source_samples: u32,
     /// `switch` or `off`.
     pub endgame: Endgame,
-    /// `per-block` or `arrival`. Left out of written configs when
-    /// `per-block`, as it was before it existed.
-    #[serde(skip_serializing_if = "WaitingOrder::is_per_block")]
-    pub waiting_order: WaitingOrder,
-    /// Under `arrival` order: the waiting leechers a holder's offer looks
-    /// at, at most, from the front of the queue.
-    #[serde(skip_serializing_if = "is_default_offer_scan")]
-    pub offer_scan: u32,
     /// `none` or `rack` (rack-first source choice; needs `[topology]`).
     #[serde(skip_serializing_if = "Locality::is_none")]
     pub locality: Locality,
@@ -127,8 +92,6 @@ impl Default for PeersConfig {
             source_choice: SourceChoice::LeastLoaded,
             source_samples: DEFAULT_SOURCE_SAMPLES,
             endgame: Endgame::Switch,
-            waiting_order: WaitingOrder::PerBlock,
-            offer_scan: DEFAULT_OFFER_SCAN,
             locality: Locality::None,
         }
     }
@@ -162,12 +125,6 @@ impl PeersConfig {
             return Err(check.err(
                 "peers.source_samples",
                 format!("must be in 1..=1024 (got {})", self.source_samples),
-            ));
-        }
-        if !(1..=1_000_000).contains(&self.offer_scan) {
-            return Err(check.err(
-                "peers.offer_scan",
-                format!("must be in 1..=1000000 (got {})", self.offer_scan),
             ));
         }
         Ok(())
