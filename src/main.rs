@@ -46,7 +46,7 @@ struct BenchArgs {
     #[arg(
         long,
         value_name = "S",
-        default_value_t = 120.0,
+        default_value_t = vmswarm::experiments::bench::DEFAULT_MAX_WALL_S,
         allow_negative_numbers = true
     )]
     max_wall_s: f64,
@@ -410,7 +410,6 @@ fn import_images(import: ImportCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `vmswarm bench`: the sizes asked for, or the default or quick ones.
 /// `vmswarm bench`: the options as the command line gave them, with the
 /// default sizes (or `--quick`'s) when it named none.
 fn bench(args: BenchArgs) -> Result<(), Failure> {

@@ -117,6 +117,9 @@ pub struct Plan {
     pub rounds: usize,
 }
 
+/// Default wall-clock budget of one flash crowd run (s).
+pub const DEFAULT_MAX_WALL_S: f64 = 120.0;
+
 /// Most rounds `--rounds` takes.
 pub const MAX_ROUNDS: usize = 100;
 
@@ -144,7 +147,7 @@ impl Default for PlanOptions {
         PlanOptions {
             policies: Vec::new(),
             hosts: Vec::new(),
-            max_wall_s: 120.0,
+            max_wall_s: DEFAULT_MAX_WALL_S,
             tiny: false,
             rounds: 1,
         }

@@ -138,27 +138,7 @@ impl<V: Copy> KeyQueue<V> {
                     self.become_radix();
                 }
             }
-            Store::Radix(_) => self.push_radix(key, value),
-        }
-    }
-
-    /// A push once the queue is a radix heap. On a flash crowd half the
-    /// events are scheduled at the time of the event being handled (flows
-    /// started together at an uploader finish together, and its next
-    /// completion is due at once); in the radix heap such a key differs
-    /// from the last one popped in the sequence number alone and still
-    /// moves bucket to bucket a few times. It waits in `same_time`
-    /// instead, pushed and popped at O(1): its key exceeds every key the
-    /// heap held at the same time before it, and is below every later
-    /// time's.
-    fn push_radix(&mut self, key: u128, value: V) {
-        let Store::Radix(heap) = &mut self.store else {
-            unreachable!("push_radix on a heap")
-        };
-        if key >> 64 == heap.top() >> 64 {
-            self.same_time.push_back((key, value));
-        } else {
-            heap.push(key, value);
+            Store::Radix(heap) => push_radix(heap, &mut self.same_time, key, value),
         }
     }
 
@@ -194,13 +174,7 @@ impl<V: Copy> KeyQueue<V> {
                 top
             }
             Store::Radix(heap) => {
-                // The list's front comes after the heap's keys at the time
-                // of its last key (pushed before that time came) and
-                // before its later ones. Once the heap has emptied, its
-                // last key is 0 and holds nothing at time 0 unless the
-                // list's time is 0; its keys pushed since come after the
-                // list's.
-                if !self.same_time.is_empty() && !heap.holds_top_high_half() {
+                if same_time_first(heap, &self.same_time) {
                     return self.same_time.pop_front();
                 }
                 let popped = heap.pop();
@@ -235,7 +209,7 @@ impl<V: Copy> KeyQueue<V> {
         };
         let front = self.same_time.front().copied();
         if let Some(f) = front
-            && !heap.holds_top_high_half()
+            && same_time_first(heap, &self.same_time)
         {
             return live(f.0, &f.1).then_some(f);
         }
@@ -262,6 +236,38 @@ impl<V: Copy> KeyQueue<V> {
             self.store = Store::Radix(radix);
         }
     }
+}
+
+/// A push once the queue is a radix heap. On a flash crowd half the
+/// events are scheduled at the time of the event being handled (flows
+/// started together at an uploader finish together, and its next
+/// completion is due at once); in the radix heap such a key differs from
+/// the last one popped in the sequence number alone and still moves bucket
+/// to bucket a few times. It waits in `same_time` instead, pushed and
+/// popped at O(1): its key exceeds every key the heap held at the same time
+/// before it, and is below every later time's.
+fn push_radix<V: Copy>(
+    heap: &mut RadixHeap<V>,
+    same_time: &mut VecDeque<(u128, V)>,
+    key: u128,
+    value: V,
+) {
+    if key >> 64 == heap.top() >> 64 {
+        same_time.push_back((key, value));
+    } else {
+        heap.push(key, value);
+    }
+}
+
+/// Whether the next entry is `same_time`'s front rather than the heap's
+/// smallest. The list's entries come after the heap's keys at the time of
+/// its last key (pushed before that time came) and before its later ones.
+/// Once the heap has emptied, its last key is 0 and it holds nothing at
+/// time 0 unless the list's time is 0; its keys pushed since come after the
+/// list's.
+#[inline]
+fn same_time_first<V: Copy>(heap: &RadixHeap<V>, same_time: &VecDeque<(u128, V)>) -> bool {
+    !same_time.is_empty() && !heap.holds_top_high_half()
 }
 
 #[cfg(test)]
