@@ -57,6 +57,10 @@ struct BenchArgs {
     /// A paper default of 30 s of arrivals, for tests.
     #[arg(long, hide = true)]
     tiny: bool,
+    /// Skip the memory latency probe before each round (dependent loads
+    /// through 256 KiB, 8 MiB and 64 MiB; about a second a round).
+    #[arg(long)]
+    no_memory_probe: bool,
     /// Output directory [default: out/bench].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -425,6 +429,7 @@ fn bench(args: BenchArgs) -> Result<(), Failure> {
         max_wall_s: args.max_wall_s,
         tiny: args.tiny,
         rounds: args.rounds,
+        probe_memory: !args.no_memory_probe,
     };
     commands::bench(&commands::BenchOptions {
         plan,

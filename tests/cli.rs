@@ -153,7 +153,9 @@ fn bench_prints_its_table_and_writes_bench_csv() {
         "peak_MB",
         "machine at start",
         "load average",
-        "round 2 of 2",
+        "round 2 of 2: dependent loads",
+        "(64 MiB)",
+        "64MiB_ns",
         "fastest of 2 rounds",
     ] {
         assert!(stdout.contains(fragment), "no `{fragment}` in {stdout}");
@@ -179,6 +181,9 @@ fn bench_prints_its_table_and_writes_bench_csv() {
             "cores",
             "status",
             "finished_rounds",
+            "chase_256kib_ns",
+            "chase_8mib_ns",
+            "chase_64mib_ns",
             "note"
         ]
     );
@@ -195,5 +200,10 @@ fn bench_prints_its_table_and_writes_bench_csv() {
         assert_eq!(&r[14], "2", "both rounds finished: {r:?}");
         let blocks_per_s: f64 = r[7].parse().unwrap();
         assert!(blocks_per_s > 0.0, "{r:?}");
+        // Each row carries its round's memory latency, one per span.
+        for column in 15..18 {
+            let ns: f64 = r[column].parse().unwrap();
+            assert!(ns.is_finite() && ns > 0.0, "{r:?}");
+        }
     }
 }

@@ -767,8 +767,13 @@ pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
     let rows = plan.run(&INTERRUPTED, &mut |round, row| {
         if !opts.quiet {
             use std::io::Write;
-            if rounds > 1 && round_shown != Some(round) {
-                println!("round {} of {rounds}:", round + 1);
+            if round_shown != Some(round) {
+                let latency = row.latency.map(|l| l.describe()).unwrap_or_default();
+                match rounds {
+                    1 if latency.is_empty() => {}
+                    1 => println!("memory: {latency}"),
+                    _ => println!("round {} of {rounds}: {latency}", round + 1),
+                }
                 round_shown = Some(round);
             }
             print!("{}", table_row(row));

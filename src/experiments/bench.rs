@@ -22,6 +22,8 @@ use crate::input::config::{Config, ConfigError, PolicyDef};
 use crate::scenario::Scenario;
 use crate::sim::RunError;
 
+use super::probe::MemoryLatency;
+
 /// Why a bench did not finish: a scenario that cannot be drawn, or a run
 /// that broke an invariant (a bug, never a measurement).
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +117,9 @@ pub struct Plan {
     pub max_wall_s: f64,
     /// Times the whole plan runs, in turn (at least 1).
     pub rounds: usize,
+    /// Measure the machine's memory latency before each round
+    /// ([`MemoryLatency`]).
+    pub probe_memory: bool,
 }
 
 /// Default wall-clock budget of one flash crowd run (s).
@@ -138,6 +143,9 @@ pub struct PlanOptions {
     /// Times the whole plan runs, in turn; each row then reports its
     /// fastest round (see [`fastest`]).
     pub rounds: usize,
+    /// Measure the machine's memory latency before each round (about a
+    /// second; off for tests).
+    pub probe_memory: bool,
 }
 
 impl Default for PlanOptions {
@@ -150,6 +158,7 @@ impl Default for PlanOptions {
             max_wall_s: DEFAULT_MAX_WALL_S,
             tiny: false,
             rounds: 1,
+            probe_memory: true,
         }
     }
 }
@@ -213,6 +222,7 @@ impl Plan {
             flash,
             max_wall_s: opts.max_wall_s,
             rounds: opts.rounds,
+            probe_memory: opts.probe_memory,
         })
     }
 
@@ -239,16 +249,20 @@ impl Plan {
         Ok(fastest(&rounds))
     }
 
-    /// One round: the paper's default policy by policy, then the flash
-    /// crowd size by size, calling `on_row` as each row is known. `stop`
-    /// (Ctrl-C) skips what has not started.
+    /// One round: the machine's memory latency, then the paper's default
+    /// policy by policy, then the flash crowd size by size, calling
+    /// `on_row` as each row is known (each row carries the round's
+    /// latency). `stop` (Ctrl-C) skips what has not started.
     fn run_round(
         &self,
         stop: &AtomicBool,
         on_row: &mut dyn FnMut(&Row),
     ) -> Result<Vec<Row>, BenchError> {
         let mut rows = Vec::new();
-        let mut emit = |row: Row, rows: &mut Vec<Row>| {
+        let probe = self.probe_memory && interrupted(stop).is_none();
+        let latency = probe.then(MemoryLatency::measure);
+        let mut emit = |mut row: Row, rows: &mut Vec<Row>| {
+            row.latency = latency;
             on_row(&row);
             rows.push(row);
         };
@@ -490,6 +504,8 @@ pub struct Row {
     /// Rounds in which it finished (its fastest is reported; see
     /// [`fastest`]).
     pub finished_rounds: usize,
+    /// The machine's memory latency as its round started, when measured.
+    pub latency: Option<MemoryLatency>,
 }
 
 impl Row {
@@ -508,6 +524,7 @@ impl Row {
             load_1m: None,
             outcome: Outcome::Skipped(why),
             finished_rounds: 0,
+            latency: None,
         }
     }
 
@@ -589,6 +606,9 @@ struct CsvRow<'a> {
     cores: usize,
     status: &'static str,
     finished_rounds: usize,
+    chase_256kib_ns: Option<f64>,
+    chase_8mib_ns: Option<f64>,
+    chase_64mib_ns: Option<f64>,
     note: &'a str,
 }
 
@@ -598,6 +618,7 @@ pub fn csv(rows: &[Row], machine: &Machine) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut w = csv::Writer::from_writer(&mut out);
     for r in rows {
+        let chase_ns = |i: usize| r.latency.map(|l| (l.ns[i] * 10.0).round() / 10.0);
         w.serialize(CsvRow {
             scenario: &r.scenario,
             policy: &r.policy,
@@ -614,6 +635,9 @@ pub fn csv(rows: &[Row], machine: &Machine) -> Result<Vec<u8>, String> {
             cores: machine.cores,
             status: r.outcome.name(),
             finished_rounds: r.finished_rounds,
+            chase_256kib_ns: chase_ns(0),
+            chase_8mib_ns: chase_ns(1),
+            chase_64mib_ns: chase_ns(2),
             note: r.outcome.note(),
         })
         .map_err(|e| e.to_string())?;
@@ -626,7 +650,7 @@ pub fn csv(rows: &[Row], machine: &Machine) -> Result<Vec<u8>, String> {
 /// The table's header line.
 pub fn table_header() -> String {
     format!(
-        "{:<14} {:<16} {:>8} {:>8} {:>10} {:>11} {:>8} {:>10} {:>10} {:>8} {:>7}  status\n",
+        "{:<14} {:<16} {:>8} {:>8} {:>10} {:>11} {:>8} {:>10} {:>10} {:>8} {:>7} {:>8} {:>8}  status\n",
         "scenario",
         "policy",
         "hosts",
@@ -637,7 +661,9 @@ pub fn table_header() -> String {
         "blocks/s",
         "events/s",
         "peak_MB",
-        "load1m"
+        "load1m",
+        "8MiB_ns",
+        "64MiB_ns"
     )
 }
 
@@ -647,7 +673,7 @@ pub fn table_row(r: &Row) -> String {
         v.map_or_else(|| "-".to_string(), f)
     }
     format!(
-        "{:<14} {:<16} {:>8} {:>8} {:>10} {:>11} {:>8} {:>10} {:>10} {:>8} {:>7}  {}\n",
+        "{:<14} {:<16} {:>8} {:>8} {:>10} {:>11} {:>8} {:>10} {:>10} {:>8} {:>7} {:>8} {:>8}  {}\n",
         r.scenario,
         r.policy,
         r.hosts,
@@ -659,6 +685,8 @@ pub fn table_row(r: &Row) -> String {
         cell(r.events_per_s(), |v| format!("{v:.0}")),
         cell(r.peak_rss_mb, |v| format!("{v:.1}")),
         cell(r.load_1m, |v| format!("{v:.2}")),
+        cell(r.latency, |l| format!("{:.1}", l.ns[1])),
+        cell(r.latency, |l| format!("{:.1}", l.ns[2])),
         r.outcome.name()
     )
 }
@@ -669,6 +697,13 @@ pub fn table_notes(rows: &[Row]) -> String {
         "hosts: VMs plus preheated seeders; wall_s: the simulation alone, on one thread; \
          load1m: the 1-minute load average as the run started\n",
     );
+    if rows.iter().any(|r| r.latency.is_some()) {
+        s.push_str(
+            "8MiB_ns, 64MiB_ns: one step of a chase of dependent loads through 8 MiB and \
+             64 MiB of memory as the run's round started (the simulator's speed follows them; \
+             bench.csv also has 256 KiB)\n",
+        );
+    }
     s.push_str(if rows.iter().any(|r| r.peak_rss_reset) {
         "peak_MB: the process's peak resident set (VmHWM) during the run, reset before it, so it \
          includes what the process already held\n"
@@ -849,6 +884,7 @@ mod tests {
             max_wall_s: 1.0,
             tiny: true,
             rounds: 1,
+            probe_memory: false,
         })
         .unwrap();
         let config = &plan.flash[0].1;

@@ -9,6 +9,7 @@ pub mod compare;
 pub mod figures;
 pub mod heatmap;
 pub mod policies;
+pub mod probe;
 pub mod regimes;
 pub mod store;
 pub mod sweep;
