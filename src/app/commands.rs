@@ -768,11 +768,12 @@ pub fn bench(opts: &BenchOptions) -> Result<PathBuf, Error> {
         if !opts.quiet {
             use std::io::Write;
             if round_shown != Some(round) {
-                let latency = row.latency.map(|l| l.describe()).unwrap_or_default();
-                match rounds {
-                    1 if latency.is_empty() => {}
-                    1 => println!("memory: {latency}"),
-                    _ => println!("round {} of {rounds}: {latency}", round + 1),
+                let latency = row.latency.map(|l| l.describe());
+                match (rounds, latency) {
+                    (1, None) => {}
+                    (1, Some(latency)) => println!("memory: {latency}"),
+                    (_, None) => println!("round {} of {rounds}:", round + 1),
+                    (_, Some(latency)) => println!("round {} of {rounds}: {latency}", round + 1),
                 }
                 round_shown = Some(round);
             }

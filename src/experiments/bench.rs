@@ -262,7 +262,9 @@ impl Plan {
         let probe = self.probe_memory && interrupted(stop).is_none();
         let latency = probe.then(MemoryLatency::measure);
         let mut emit = |mut row: Row, rows: &mut Vec<Row>| {
-            row.latency = latency;
+            if !matches!(row.outcome, Outcome::Skipped(_)) {
+                row.latency = latency;
+            }
             on_row(&row);
             rows.push(row);
         };
@@ -504,7 +506,8 @@ pub struct Row {
     /// Rounds in which it finished (its fastest is reported; see
     /// [`fastest`]).
     pub finished_rounds: usize,
-    /// The machine's memory latency as its round started, when measured.
+    /// The machine's memory latency as its round started, when measured
+    /// (and the run not skipped).
     pub latency: Option<MemoryLatency>,
 }
 
@@ -618,7 +621,9 @@ pub fn csv(rows: &[Row], machine: &Machine) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let mut w = csv::Writer::from_writer(&mut out);
     for r in rows {
-        let chase_ns = |i: usize| r.latency.map(|l| (l.ns[i] * 10.0).round() / 10.0);
+        let chase_ns = |ns: fn(&MemoryLatency) -> f64| {
+            r.latency.as_ref().map(|l| (ns(l) * 10.0).round() / 10.0)
+        };
         w.serialize(CsvRow {
             scenario: &r.scenario,
             policy: &r.policy,
@@ -635,9 +640,9 @@ pub fn csv(rows: &[Row], machine: &Machine) -> Result<Vec<u8>, String> {
             cores: machine.cores,
             status: r.outcome.name(),
             finished_rounds: r.finished_rounds,
-            chase_256kib_ns: chase_ns(0),
-            chase_8mib_ns: chase_ns(1),
-            chase_64mib_ns: chase_ns(2),
+            chase_256kib_ns: chase_ns(|l| l.private_ns),
+            chase_8mib_ns: chase_ns(|l| l.shared_ns),
+            chase_64mib_ns: chase_ns(|l| l.memory_ns),
             note: r.outcome.note(),
         })
         .map_err(|e| e.to_string())?;
@@ -685,8 +690,8 @@ pub fn table_row(r: &Row) -> String {
         cell(r.events_per_s(), |v| format!("{v:.0}")),
         cell(r.peak_rss_mb, |v| format!("{v:.1}")),
         cell(r.load_1m, |v| format!("{v:.2}")),
-        cell(r.latency, |l| format!("{:.1}", l.ns[1])),
-        cell(r.latency, |l| format!("{:.1}", l.ns[2])),
+        cell(r.latency, |l| format!("{:.1}", l.shared_ns)),
+        cell(r.latency, |l| format!("{:.1}", l.memory_ns)),
         r.outcome.name()
     )
 }
@@ -700,7 +705,7 @@ pub fn table_notes(rows: &[Row]) -> String {
     if rows.iter().any(|r| r.latency.is_some()) {
         s.push_str(
             "8MiB_ns, 64MiB_ns: one step of a chase of dependent loads through 8 MiB and \
-             64 MiB of memory as the run's round started (the simulator's speed follows them; \
+             64 MiB of memory as the run's round started (the simulator waits on such loads; \
              bench.csv also has 256 KiB)\n",
         );
     }

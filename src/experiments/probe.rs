@@ -1,85 +1,102 @@
 //! The machine's memory latency, measured beside the bench's runs.
 //!
-//! The simulator's wall time follows how long a load that misses a core's
-//! private cache takes, far more than the load average says: a run of the
-//! paper's default misses the 512 KiB private cache about twice per block
-//! (cachegrind, README "Speed"), mostly on sampled holder-list entries, so
-//! whether the shared cache answers (some 15 ns) or memory does (some
-//! 200 ns, when neighbours on a cloud host fill the shared cache) makes a
-//! run two or three times slower with the load average near 0. So the bench
-//! measures, before each round, one step of a chase of dependent loads
-//! through three spans of memory: one a core's private cache holds
-//! (256 KiB), one a quiet shared cache holds (8 MiB), and one no cache
-//! holds (64 MiB). Tables are comparable when these are.
+//! The simulator's wall time depends on how long a load that misses a
+//! core's private cache takes, which the load average does not show: a
+//! run of the paper's default misses a 512 KiB private cache 1.9-2.8 times
+//! per block (cachegrind, README "Speed"), half of them on sampled
+//! holder-list entries, so it matters whether the shared cache answers
+//! (tens of ns) or memory does (some 200 ns, when neighbours on a cloud
+//! host fill the shared cache). On the README's machine the same code ran
+//! 1.5-2.6 times slower on such a day, with the load average near 0. So
+//! the bench measures, before each round, one step of a chase of
+//! dependent loads through three spans of memory: one a core's private
+//! cache holds (256 KiB), one a quiet shared cache holds (8 MiB), and one
+//! no cache holds (64 MiB). Two tables whose probes differ much were
+//! measured on different machines, in effect.
 //!
 //! The chase follows one random cycle through every cache line of the span
 //! (so the hardware prefetchers cannot guess the next line, and no step
 //! finds a line a short loop left in cache), each step reading the index
-//! of the next line from the line itself.
+//! of the next line from the line itself. Its lines lie on random 4 KiB
+//! pages, so the larger spans' steps include address-translation misses,
+//! as the simulator's own random loads do.
 
 use std::time::Instant;
 
-use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 
-/// Bytes of a cache line: one step of the chase reads one.
-const LINE_BYTES: usize = 64;
+use crate::sim::CACHE_LINE_BYTES;
 
-/// `u32`s in a line.
-const LINE_WORDS: usize = LINE_BYTES / 4;
+/// `u32`s in a cache line.
+const LINE_WORDS: usize = CACHE_LINE_BYTES / 4;
 
-/// The spans chased (bytes): a core's private cache (256 KiB), a shared
-/// cache when no neighbour competes for it (8 MiB), and memory (64 MiB).
-pub const SPANS_BYTES: [usize; 3] = [256 << 10, 8 << 20, 64 << 20];
+/// A span a core's private cache holds.
+pub const PRIVATE_SPAN_BYTES: usize = 256 << 10;
+/// A span a shared cache holds when no neighbour competes for it.
+pub const SHARED_SPAN_BYTES: usize = 8 << 20;
+/// A span no cache holds.
+pub const MEMORY_SPAN_BYTES: usize = 64 << 20;
 
 /// Timed steps of one chase at least: enough that a chase of the smallest
 /// span takes milliseconds, not microseconds.
 const MIN_STEPS: usize = 1 << 20;
 
-/// Nanoseconds a dependent load took, per span of [`SPANS_BYTES`].
+/// Untimed steps before the timed ones, at most: a lap of the shared span
+/// (warming the caches pays only for spans they can hold).
+const MAX_WARM_STEPS: usize = SHARED_SPAN_BYTES / CACHE_LINE_BYTES;
+
+/// Nanoseconds one dependent load took, per span.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryLatency {
-    /// One step of the chase through each span (ns), smallest span first.
-    pub ns: [f64; 3],
+    /// Through [`PRIVATE_SPAN_BYTES`] (ns).
+    pub private_ns: f64,
+    /// Through [`SHARED_SPAN_BYTES`] (ns).
+    pub shared_ns: f64,
+    /// Through [`MEMORY_SPAN_BYTES`] (ns).
+    pub memory_ns: f64,
 }
 
 impl MemoryLatency {
-    /// Measure each span in turn (well under a second in all on a quiet
-    /// machine; longer when memory is slow).
+    /// Measure each span in turn, smallest first (about a second).
+    ///
+    /// One buffer of the largest span serves all three, its first lines
+    /// for the smaller ones. It is above the 32 MiB up to which freeing a
+    /// block raises glibc's threshold for mapping blocks of their own, so
+    /// the probe leaves the allocator as it found it for the runs after.
     pub fn measure() -> MemoryLatency {
+        let mut memory = vec![0u32; MEMORY_SPAN_BYTES / 4];
+        let mut chase = |bytes: usize| chase_ns(&mut memory[..bytes / 4]);
         MemoryLatency {
-            ns: SPANS_BYTES.map(chase_ns),
+            private_ns: chase(PRIVATE_SPAN_BYTES),
+            shared_ns: chase(SHARED_SPAN_BYTES),
+            memory_ns: chase(MEMORY_SPAN_BYTES),
         }
     }
 
-    /// `dependent loads 6.7 ns (256 KiB), 33.0 ns (8 MiB), 209.8 ns (64 MiB)`.
+    /// `dependent loads 9.2 ns (256 KiB), 177.7 ns (8 MiB), 213.7 ns (64 MiB)`.
     pub fn describe(&self) -> String {
-        let spans = SPANS_BYTES.iter().zip(self.ns).map(|(&bytes, ns)| {
-            let size = if bytes >= 1 << 20 {
-                format!("{} MiB", bytes >> 20)
-            } else {
-                format!("{} KiB", bytes >> 10)
-            };
-            format!("{ns:.1} ns ({size})")
-        });
-        format!("dependent loads {}", spans.collect::<Vec<_>>().join(", "))
+        format!(
+            "dependent loads {:.1} ns (256 KiB), {:.1} ns (8 MiB), {:.1} ns (64 MiB)",
+            self.private_ns, self.shared_ns, self.memory_ns
+        )
     }
 }
 
-/// Lines of `bytes` linked into one random cycle: the first word of line
-/// `i` is the index of the line after it.
-fn cycle(bytes: usize) -> Vec<u32> {
-    let lines = (bytes / LINE_BYTES).max(2);
-    // A fixed seed: the cycle's shape is the same on every machine.
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
-    let mut order: Vec<u32> = (0..lines as u32).collect();
-    order.shuffle(&mut rng);
-    let mut memory = vec![0u32; lines * LINE_WORDS];
-    for (i, &line) in order.iter().enumerate() {
-        memory[line as usize * LINE_WORDS] = order[(i + 1) % lines];
+/// Link the lines of `memory` into one random cycle (Sattolo's shuffle,
+/// in place): the first word of line `i` is the index of the line after
+/// it. The seed is fixed, so the cycle is the same on every machine.
+fn link_cycle(memory: &mut [u32]) {
+    let lines = memory.len() / LINE_WORDS;
+    for i in 0..lines {
+        memory[i * LINE_WORDS] = i as u32;
     }
-    memory
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
+    for i in (1..lines).rev() {
+        // j < i, never i itself: that is what leaves one cycle.
+        let j = rng.random_range(0..i);
+        memory.swap(i * LINE_WORDS, j * LINE_WORDS);
+    }
 }
 
 /// Follow the cycle from line 0 for `steps` steps; the line reached.
@@ -91,15 +108,15 @@ fn follow(memory: &[u32], steps: usize) -> u32 {
     line
 }
 
-/// One step of a chase through `bytes` (ns): a whole lap untimed, to bring
-/// in what the caches can hold, then at least [`MIN_STEPS`] timed.
-fn chase_ns(bytes: usize) -> f64 {
-    let memory = cycle(bytes);
+/// One step of a chase through `memory` (ns): up to a lap untimed, to
+/// bring in what the caches can hold, then at least [`MIN_STEPS`] timed.
+fn chase_ns(memory: &mut [u32]) -> f64 {
+    link_cycle(memory);
     let lines = memory.len() / LINE_WORDS;
-    std::hint::black_box(follow(&memory, lines));
+    std::hint::black_box(follow(memory, lines.min(MAX_WARM_STEPS)));
     let steps = lines.max(MIN_STEPS);
     let start = Instant::now();
-    std::hint::black_box(follow(std::hint::black_box(&memory), steps));
+    std::hint::black_box(follow(std::hint::black_box(memory), steps));
     start.elapsed().as_secs_f64() * 1e9 / steps as f64
 }
 
@@ -110,9 +127,9 @@ mod tests {
     #[test]
     fn the_chase_visits_every_line_once_a_lap() {
         // A chase caught in a short loop would measure a cache, not memory.
-        for bytes in [128, 64 * 7, 64 << 10] {
-            let memory = cycle(bytes);
-            let lines = memory.len() / LINE_WORDS;
+        for lines in [1, 2, 7, 1024] {
+            let mut memory = vec![0u32; lines * LINE_WORDS];
+            link_cycle(&mut memory);
             let mut seen = vec![false; lines];
             let mut line = 0u32;
             for _ in 0..lines {
@@ -127,13 +144,15 @@ mod tests {
     }
 
     #[test]
-    fn spans_are_described_in_kib_and_mib() {
+    fn the_spans_are_described_in_order() {
         let latency = MemoryLatency {
-            ns: [6.71, 33.0, 209.84],
+            private_ns: 9.21,
+            shared_ns: 177.7,
+            memory_ns: 213.74,
         };
         assert_eq!(
             latency.describe(),
-            "dependent loads 6.7 ns (256 KiB), 33.0 ns (8 MiB), 209.8 ns (64 MiB)"
+            "dependent loads 9.2 ns (256 KiB), 177.7 ns (8 MiB), 213.7 ns (64 MiB)"
         );
     }
 }

@@ -66,6 +66,7 @@ use crate::policy::SubgradientParams;
 pub use error::RunError;
 pub use invariants::check_invariants;
 use metrics::{Download, RunCounters, TickRecord, VmRecord};
+pub use prefetch::CACHE_LINE_BYTES;
 use world::Sim;
 
 /// Everything one simulation run needs.

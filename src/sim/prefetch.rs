@@ -9,8 +9,9 @@
 //! overlap the current event's work. A prefetch is only a hint: it changes
 //! no value, so a wrong guess costs memory traffic, never a result.
 
-/// Bytes of a cache line.
-const LINE: usize = 64;
+/// Bytes of a cache line (x86-64's and most others'): the unit a
+/// prefetch asks for and a miss brings in.
+pub const CACHE_LINE_BYTES: usize = 64;
 
 /// Ask for every cache line of `*x` to be brought into the caches.
 #[inline(always)]
@@ -19,10 +20,10 @@ pub(super) fn prefetch<T: ?Sized>(x: &T) {
     let size = std::mem::size_of_val(x).max(1);
     // The lines of the first and last byte and those between, whatever
     // the record's alignment.
-    let first = start as usize / LINE;
-    let last = (start as usize + size - 1) / LINE;
+    let first = start as usize / CACHE_LINE_BYTES;
+    let last = (start as usize + size - 1) / CACHE_LINE_BYTES;
     for line in 0..=(last - first) {
-        prefetch_line(start.wrapping_add(line * LINE));
+        prefetch_line(start.wrapping_add(line * CACHE_LINE_BYTES));
     }
 }
 
