@@ -144,7 +144,7 @@ pub struct PlanOptions {
     /// fastest round (see [`fastest`]).
     pub rounds: usize,
     /// Measure the machine's memory latency before each round (about a
-    /// second; off for tests).
+    /// second a round; [`MemoryLatency`]).
     pub probe_memory: bool,
 }
 
