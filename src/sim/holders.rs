@@ -9,7 +9,10 @@
 
 use rand::rngs::Xoshiro256PlusPlus;
 
+use crate::input::config::SourceChoice;
+
 use super::draw::below;
+use super::holder_lists::{HolderLists, Slot};
 use super::state::{PeerId, Uploader};
 use super::world::Sim;
 
@@ -65,14 +68,45 @@ impl Choice<'_> {
         self.uploaders[h as usize].gone
     }
 
+    /// The source among list `i` of `lists` by `rule`, and how many
+    /// departed holders' entries the choice dropped from it.
+    #[inline]
+    pub(super) fn choose(
+        &self,
+        lists: &mut HolderLists,
+        i: usize,
+        rule: SourceChoice,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> (Found, usize) {
+        match lists {
+            HolderLists::Narrow(lists) => self.choose_in(&mut lists[i], rule, rng),
+            HolderLists::Wide(lists) => self.choose_in(&mut lists[i], rule, rng),
+        }
+    }
+
+    #[inline(always)]
+    fn choose_in<S: Slot>(
+        &self,
+        list: &mut Vec<S>,
+        rule: SourceChoice,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> (Found, usize) {
+        let before = list.len();
+        let found = match rule {
+            SourceChoice::LeastLoaded => self.least_loaded(list, rng),
+            SourceChoice::FirstFree => self.first_free(list, rng),
+        };
+        (found, before - list.len())
+    }
+
     /// The least-loaded holder with a free slot, random tie-break. Lists of
     /// at most `samples` holders are searched whole (an exact minimum);
     /// longer ones through `samples` uniform draws (power of d choices), and
     /// when all drawn holders are busy, through a probe of the next
     /// `PROBE_PER_SAMPLE x samples` holders from a random position.
-    pub(super) fn least_loaded(
+    pub(super) fn least_loaded<S: Slot>(
         &self,
-        list: &mut Vec<PeerId>,
+        list: &mut Vec<S>,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Found {
         if list.len() <= self.samples {
@@ -84,7 +118,7 @@ impl Choice<'_> {
                 return Found::NoneFree;
             }
             let i = below(rng, list.len());
-            let h = list[i];
+            let h = list[i].peer();
             if self.gone(h) {
                 // The draw still counts as one of the `samples`
                 // (docs/model.md, source choice).
@@ -111,12 +145,12 @@ impl Choice<'_> {
 
     /// Every holder in `list`, least loaded first among those with a free
     /// slot; ties broken uniformly (reservoir sampling over the tied ones).
-    fn exact(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+    fn exact<S: Slot>(&self, list: &mut Vec<S>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
         let mut best: Option<(usize, PeerId)> = None;
         let mut ties = 0u32;
         let mut i = 0;
         while i < list.len() {
-            let h = list[i];
+            let h = list[i].peer();
             if self.gone(h) {
                 list.swap_remove(i);
                 continue;
@@ -144,7 +178,7 @@ impl Choice<'_> {
 
     /// The least-loaded free holder among a window of the list from a
     /// random position.
-    fn probe(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
+    fn probe<S: Slot>(&self, list: &mut Vec<S>, rng: &mut Xoshiro256PlusPlus) -> Option<PeerId> {
         let mut best: Option<(usize, PeerId)> = None;
         let window = (PROBE_PER_SAMPLE * self.samples).min(list.len());
         self.walk(list, rng, Some(window), |h, load| {
@@ -158,7 +192,11 @@ impl Choice<'_> {
 
     /// The first holder with a free slot from a random position (the early
     /// rule, `source_choice = "first-free"`).
-    pub(super) fn first_free(&self, list: &mut Vec<PeerId>, rng: &mut Xoshiro256PlusPlus) -> Found {
+    pub(super) fn first_free<S: Slot>(
+        &self,
+        list: &mut Vec<S>,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Found {
         let mut found = Found::NoneFree;
         self.walk(list, rng, None, |h, _| {
             found = Found::Holder(h);
@@ -171,9 +209,9 @@ impl Choice<'_> {
     /// holds as it shrinks) in list order from a random position, wrapping
     /// around, dropping departed ones; `visit` sees each free one with its
     /// load and returns whether to stop.
-    fn walk(
+    fn walk<S: Slot>(
         &self,
-        list: &mut Vec<PeerId>,
+        list: &mut Vec<S>,
         rng: &mut Xoshiro256PlusPlus,
         limit: Option<usize>,
         mut visit: impl FnMut(PeerId, usize) -> bool,
@@ -187,7 +225,7 @@ impl Choice<'_> {
             if i >= list.len() {
                 i = 0;
             }
-            let h = list[i];
+            let h = list[i].peer();
             if self.gone(h) {
                 list.swap_remove(i);
                 continue;
@@ -238,13 +276,12 @@ impl Sim<'_> {
     /// waiting queues; their slots become free.
     fn purge_departed(&mut self) {
         let uploaders = &self.uploaders;
-        let gone = |h: &PeerId| uploaders[*h as usize].gone;
-        for list in self.holders.iter_mut().chain(self.by_rack.lists_mut()) {
-            list.retain(|h| !gone(h));
-        }
+        let gone = |h: PeerId| uploaders[h as usize].gone;
+        self.holders.retain(|h| !gone(h));
+        self.by_rack.lists.retain(|h| !gone(h));
         // A departed peer's waiting entries would be skipped when met.
-        self.waiting.purge(gone);
-        self.holder_entries = self.holders.iter().map(Vec::len).sum();
+        self.waiting.purge(|h| gone(*h));
+        self.holder_entries = self.holders.entries();
         self.stale_holders = 0;
         self.departed_since_purge = 0;
         self.free_peers.append(&mut self.departed);

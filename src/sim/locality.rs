@@ -15,9 +15,9 @@
 //! Holders are listed per key and per (key, rack), and each rack keeps how
 //! many of its present hosts hold each key.
 
-use crate::input::config::SourceChoice;
 use crate::input::topology::Locality;
 
+use super::holder_lists::HolderLists;
 use super::holders::{Choice, Found};
 use super::state::PeerId;
 use super::world::Sim;
@@ -28,7 +28,7 @@ use super::world::Sim;
 pub(super) struct RackHolders {
     /// Holders per key and rack (`key * racks + rack`); departed peers are
     /// dropped lazily, as in the global lists.
-    lists: Vec<Vec<PeerId>>,
+    pub(super) lists: HolderLists,
     /// Present holders per rack and key (`rack * keys + key`).
     count: Vec<u32>,
     /// Per rack, the keys some present host of it holds (`words` words each).
@@ -36,20 +36,14 @@ pub(super) struct RackHolders {
 }
 
 impl RackHolders {
-    /// Empty, for `keys` keys (`words` bitset words) in `racks` racks.
-    pub(super) fn new(keys: usize, words: usize, racks: usize) -> RackHolders {
+    /// Empty, for `keys` keys (`words` bitset words) in `racks` racks, in
+    /// a run of `hosts` hosts.
+    pub(super) fn new(keys: usize, words: usize, racks: usize, hosts: usize) -> RackHolders {
         RackHolders {
-            lists: vec![Vec::new(); keys * racks],
+            lists: HolderLists::new(keys * racks, hosts),
             count: vec![0; keys * racks],
             held: vec![0; words * racks],
         }
-    }
-}
-
-impl RackHolders {
-    /// Every (key, rack) holder list.
-    pub(super) fn lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<PeerId>> {
-        self.lists.iter_mut()
     }
 }
 
@@ -62,13 +56,14 @@ impl Sim<'_> {
     /// Peer `p` now holds `key`: list it among the key's holders (and its
     /// rack's, under rack locality).
     pub(super) fn add_holder(&mut self, key: u32, p: PeerId) {
-        self.holders[key as usize].push(p);
+        self.holders.push(key as usize, p);
         self.holder_entries += 1;
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;
             let by = &mut self.by_rack;
-            by.lists[key as usize * self.racks.count as usize + rack].push(p);
-            let count = &mut by.count[rack * self.holders.len() + key as usize];
+            by.lists
+                .push(key as usize * self.racks.count as usize + rack, p);
+            let count = &mut by.count[rack * self.holders.count() + key as usize];
             *count += 1;
             if *count == 1 {
                 by.held[rack * self.space.words + key as usize / 64] |= 1 << (key % 64);
@@ -82,7 +77,7 @@ impl Sim<'_> {
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;
             let by = &mut self.by_rack;
-            let count = &mut by.count[rack * self.holders.len() + key as usize];
+            let count = &mut by.count[rack * self.holders.count() + key as usize];
             *count -= 1;
             if *count == 0 {
                 by.held[rack * self.space.words + key as usize / 64] &= !(1 << (key % 64));
@@ -130,19 +125,15 @@ impl Sim<'_> {
             slots: peers.upload_slots as usize,
             samples: peers.source_samples as usize,
         };
-        let pick = |list: &mut Vec<PeerId>, rng: &mut _| match peers.source_choice {
-            SourceChoice::LeastLoaded => choice.least_loaded(list, rng),
-            SourceChoice::FirstFree => choice.first_free(list, rng),
-        };
+        let rule = peers.source_choice;
         if peers.locality == Locality::Rack && self.rack_holds(self.racks.rack(asker), key) {
             let i = key as usize * self.racks.count as usize + self.racks.rack(asker) as usize;
-            return pick(&mut self.by_rack.lists[i], &mut self.source_rng);
+            let lists = &mut self.by_rack.lists;
+            return choice.choose(lists, i, rule, &mut self.source_rng).0;
         }
-        let list = &mut self.holders[key as usize];
-        let before = list.len();
-        let found = pick(list, &mut self.source_rng);
+        let (found, dropped) =
+            choice.choose(&mut self.holders, key as usize, rule, &mut self.source_rng);
         // A choice drops the departed holders it meets.
-        let dropped = before - list.len();
         self.holder_entries -= dropped;
         self.stale_holders = self.stale_holders.saturating_sub(dropped);
         found
@@ -152,7 +143,7 @@ impl Sim<'_> {
     /// without rack locality, which does not track it).
     pub(super) fn rack_holds(&self, rack: u32, key: u32) -> bool {
         self.rack_first()
-            && self.by_rack.count[rack as usize * self.holders.len() + key as usize] > 0
+            && self.by_rack.count[rack as usize * self.holders.count() + key as usize] > 0
     }
 
     /// Under rack locality, when holder `h` serves a waiter `l` of another

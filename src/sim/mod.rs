@@ -16,6 +16,7 @@
 //! `choice` (block choice), `state`
 //! (peers, flows, groups), `world` (the simulation and its event loop),
 //! `peers`, `flows`, `sources` (peer requests), `holders` (source choice),
+//! `holder_lists` (the holder lists' storage),
 //! `endgame`, `server` (the server's groups and ticks), [`invariants`]
 //! (end-of-run checks). Fast models have slow references beside them,
 //! compiled for tests only.
@@ -29,6 +30,7 @@ mod error;
 mod fabric;
 mod finish_order;
 mod flows;
+mod holder_lists;
 mod holders;
 mod holdings;
 pub mod invariants;

@@ -14,6 +14,7 @@ use crate::policy::{AllocationRule, build_rule};
 use super::changed::Changed;
 use super::engine::{Engine, EventId};
 use super::fabric::Fabric;
+use super::holder_lists::HolderLists;
 use super::holdings::Holdings;
 use super::locality::RackHolders;
 use super::metrics::{Download, RunCounters, TickRecord, VmRecord};
@@ -82,7 +83,7 @@ pub(super) struct Sim<'a> {
     /// Present holders per key, bucketed by rarity level.
     pub(super) rarity: Rarity,
     /// Holders per key; departed peers are dropped lazily.
-    pub(super) holders: Vec<Vec<PeerId>>,
+    pub(super) holders: HolderLists,
     /// Entries in `holders`, and those of them naming departed peers.
     pub(super) holder_entries: usize,
     pub(super) stale_holders: usize,
@@ -150,7 +151,7 @@ impl<'a> Sim<'a> {
             free_flows: Vec::new(),
             // Only chunk groups choose among one chunk's blocks.
             rarity: Rarity::new(&space, setup.policy.groups == Grouping::Chunk),
-            holders: vec![Vec::new(); n_keys],
+            holders: HolderLists::new(n_keys, hosts),
             holder_entries: 0,
             stale_holders: 0,
             groups,
@@ -164,7 +165,7 @@ impl<'a> Sim<'a> {
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
             candidates: Vec::new(),
             by_rack: match setup.peers.locality {
-                Locality::Rack => RackHolders::new(n_keys, space.words, locality_racks),
+                Locality::Rack => RackHolders::new(n_keys, space.words, locality_racks, hosts),
                 Locality::None => RackHolders::default(),
             },
             racks,
