@@ -84,6 +84,7 @@ impl Choice<'_> {
         }
     }
 
+    /// [`Choice::choose`] on a list of one width.
     #[inline(always)]
     fn choose_in<S: Slot>(
         &self,
@@ -278,7 +279,7 @@ impl Sim<'_> {
         let uploaders = &self.uploaders;
         let gone = |h: PeerId| uploaders[h as usize].gone;
         self.holders.retain(|h| !gone(h));
-        self.by_rack.lists.retain(|h| !gone(h));
+        self.by_rack.retain(|h| !gone(h));
         // A departed peer's waiting entries would be skipped when met.
         self.waiting.purge(|h| gone(*h));
         self.holder_entries = self.holders.entries();

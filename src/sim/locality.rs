@@ -28,7 +28,7 @@ use super::world::Sim;
 pub(super) struct RackHolders {
     /// Holders per key and rack (`key * racks + rack`); departed peers are
     /// dropped lazily, as in the global lists.
-    pub(super) lists: HolderLists,
+    lists: HolderLists,
     /// Present holders per rack and key (`rack * keys + key`).
     count: Vec<u32>,
     /// Per rack, the keys some present host of it holds (`words` words each).
@@ -44,6 +44,11 @@ impl RackHolders {
             count: vec![0; keys * racks],
             held: vec![0; words * racks],
         }
+    }
+
+    /// Keep only the entries of the peers `keep` accepts, in order.
+    pub(super) fn retain(&mut self, keep: impl Fn(PeerId) -> bool) {
+        self.lists.retain(keep);
     }
 }
 
