@@ -153,6 +153,7 @@ fn cases() -> Vec<Case> {
         config("memory-limit-lowered", "[limits]\nmax_memory_gb = 0.001\n", &["field `server.tick_s`", "ticks of server.tick_s = 1 s", "the limit is 0.001 GB (limits.max_memory_gb)"]),
         config("work-limit-lowered", "[limits]\nmax_block_transfers = 1000\n", &["field `workload.rate_per_s`", "block transfers for 600 requests x 1024 blocks x 5 policies", "the limit is 1.0e3 (limits.max_block_transfers)"]),
         config("memory-limit-zero", "[limits]\nmax_memory_gb = 0\n", &["field `limits.max_memory_gb`", "> 0"]),
+        config("tiny-racks", "[workload]\nrate_per_s = 20.0\n[peers]\nlocality = \"rack\"\n[topology]\nhosts_per_rack = 2\n[limits]\nmax_memory_gb = 0.5\n", &["field `topology.hosts_per_rack`", "listed per key in each of 3000 racks", "use fewer, larger racks"]),
         case("trace-too-long-for-memory", &[("c.toml", &format!("{TRACE}[limits]\nmax_memory_gb = 0.01\n")), ("t.csv", &format!("time_s,image\n{}", "0.0,1\n".repeat(20000)))], "run c.toml", "c.toml", &["field `workload.trace`", "GB for 20000 requests", "use a shorter trace"]),
         // Configs: policies.
         config("no-policy", "policies = []\n", &["field `policies`", "at least one"]),

@@ -170,6 +170,12 @@ impl Config {
                         size.image_blocks / size.image_chunks.max(1.0)
                     )
                 };
+                // Rack locality keeps each key's lists and queues per rack.
+                let racks = size.locality_racks(self);
+                if racks > 0.0 && !work {
+                    let what = format!("{what}, listed per key in each of {} racks", count(racks));
+                    return ("topology.hosts_per_rack", what, "use fewer, larger racks");
+                }
                 match self.content.kind {
                     ContentKind::Manifest => ("content.manifest", what, "use a smaller manifest"),
                     _ => ("content.images", what, "use fewer images, chunks or blocks"),
