@@ -63,8 +63,8 @@ pub struct RunSize {
 const REQUEST_BYTES: f64 = 48.0 + 150.0 + 350.0 + 144.0;
 /// Bytes per block a request receives: an entry in the key's holder list
 /// (a 32-bit peer slot and spare capacity). Runs of at most 65,536 hosts
-/// keep 16-bit slots, but the estimate does not count on it: measured
-/// runs of the paper's default are above it even so (configs/README.md).
+/// keep 16-bit slots, but the estimate does not count on it: it is
+/// already low for several such runs (the table in configs/README.md).
 const HOLDER_BYTES: f64 = 4.4;
 /// Bytes per request of a streamed run (`workload.stream`) whatever the
 /// peers present: its download time and image, kept for the statistics.
@@ -251,13 +251,17 @@ impl RunSize {
         (peers + seeders, leechers)
     }
 
+    /// Hosts: the requests' and the preheated seeders (per image).
+    fn hosts(&self, config: &Config) -> f64 {
+        self.requests + self.images * config.workload.initial_seeders as f64
+    }
+
     /// Racks with holder lists of their own: those of the data center
     /// under rack locality (`peers.locality = "rack"`), else none.
     pub(super) fn locality_racks(&self, config: &Config) -> f64 {
         match (config.peers.locality, &config.topology) {
             (Locality::Rack, Some(t)) => {
-                let hosts = self.requests + self.images * config.workload.initial_seeders as f64;
-                (hosts / t.hosts_per_rack.max(1) as f64).ceil()
+                (self.hosts(config) / t.hosts_per_rack.max(1) as f64).ceil()
             }
             _ => 0.0,
         }
@@ -299,10 +303,9 @@ impl RunSize {
         // bitset of the keys it holds.
         let racks = self.locality_racks(config);
         let lists_per_block = if racks > 0.0 { 2.0 } else { 1.0 };
-        let hosts = n + self.images * config.workload.initial_seeders as f64;
         // A data center's hosts keep their slots (and bitsets) for the run.
         let slots = match config.topology {
-            Some(_) => hosts,
+            Some(_) => self.hosts(config),
             None => present,
         };
         let requests = alive * (REQUEST_BYTES + blocks_per_image * HOLDER_BYTES * lists_per_block)
