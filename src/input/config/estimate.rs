@@ -6,12 +6,24 @@
 //!
 //! The model follows what the simulator allocates (`sim/`):
 //!
-//! - per request: the request, its arrival event, its peer, its VM record
-//!   (twice while the run finishes), and one holder entry per block of its
-//!   image (holder lists drop departed peers only lazily);
-//! - per peer slot: three bitsets (held, in flight, queued for) of one
-//!   bit per key of the swarm space; slots follow the peers present, but
-//!   on a data center's hosts (`[topology]`) every host keeps its own;
+//! - per request: the request, its arrival event and its VM record (twice
+//!   while the run finishes); a streamed run keeps only a download time;
+//! - per peer slot: the peer, three bitsets (held, in flight, queued for)
+//!   of one bit per key of the swarm space, and a holder entry per block of
+//!   its image (16-bit in runs of at most 65,536 hosts). Slots follow the
+//!   peers present plus those departed since the last purge (holder lists
+//!   drop departed peers only lazily, and their slots are reused only after
+//!   a purge: see `limits.purge_*`), so a run of fewer requests than a
+//!   purge waits for keeps a slot per request; on a data center's hosts
+//!   (`[topology]`) every host keeps its own bitsets;
+//! - per leecher present: a waiting-queue entry per block of its image (a
+//!   leecher with no free source waits on the queue of every block it
+//!   lacks), and its downloads in flight (`peers.max_downloads`), each a
+//!   flow and an event;
+//! - per rarity level (holder count) reached: a bitset of the space, and a
+//!   count per image and swarm chunk. The highest level is the most peers
+//!   holding one key: the present peers of the most popular image, or in
+//!   the cross model all present peers (a common key);
 //! - per image: its key mask (one bit per key) and its chunk positions (one
 //!   `u32` per swarm chunk);
 //! - per key: a holder count, a holder list and a waiting queue; under
@@ -22,12 +34,12 @@
 //! - for the `run` command, every policy's records and their CSV text.
 //!
 //! Sizes are `size_of` of the structs involved. Checked against the peak
-//! resident memory of real runs from 19 MB to 1.1 GB, the estimate is
-//! within 0.56x to 2.7x (the table is in `configs/README.md`, under
+//! resident memory of real runs from 19 MB to 1.4 GB, the estimate is
+//! within 0.88x to 1.4x (the table is in `configs/README.md`, under
 //! `[limits]`): a one-line order of magnitude before a run, not a budget.
 
 use super::policy::{Grouping, PolicyDef, SwarmModel};
-use super::workload::ArrivalKind;
+use super::workload::{ArrivalKind, PopularityKind};
 use super::{Config, ContentKind};
 use crate::input::topology::Locality;
 
@@ -57,22 +69,40 @@ pub struct RunSize {
 // out. A growing vector's spare capacity is mostly never touched, so it is
 // counted at about 10%.
 
-/// Bytes per request, whatever the policy: the request and its arrival
-/// (32 + 16), its event in the queue (~150 with the index map), its peer
-/// (~330), and its VM record while running and when collected (72 + 72).
-const REQUEST_BYTES: f64 = 48.0 + 150.0 + 350.0 + 144.0;
-/// Bytes per block a request receives: an entry in the key's holder list
-/// (a 32-bit peer slot and spare capacity). Runs of at most 65,536 hosts
-/// keep 16-bit slots, but the estimate does not count on it: it is
-/// already low for several such runs (the table in configs/README.md).
-const HOLDER_BYTES: f64 = 4.4;
+/// Bytes per request of a kept run, whatever the policy: the request and
+/// its arrival (32 + 16), its event in the queue (~150 with the index map),
+/// and its VM record while running and when collected (72 + 72).
+const REQUEST_BYTES: f64 = 48.0 + 150.0 + 144.0;
 /// Bytes per request of a streamed run (`workload.stream`) whatever the
 /// peers present: its download time and image, kept for the statistics.
 const STREAMED_REQUEST_BYTES: f64 = 16.0;
+/// Bytes per peer slot: the peer's state (~330) and its uploads' entry.
+const PEER_BYTES: f64 = 350.0;
+/// Bytes per peer slot and word of the space: its held and in-flight
+/// bitsets (16) and the bitset of the waiting queues it is on (8).
+const SLOT_WORD_BYTES: f64 = 24.0;
+/// Bytes per holder entry: a peer slot (32-bit, or 16-bit in runs of at
+/// most `NARROW_MAX_HOSTS` hosts, as `sim/holder_lists.rs` chooses) and
+/// 10% of spare capacity.
+const HOLDER_BYTES: f64 = 4.4;
+const NARROW_HOLDER_BYTES: f64 = 2.2;
+/// Hosts up to which holder lists keep 16-bit slots (`sim/holder_lists.rs`).
+const NARROW_MAX_HOSTS: f64 = 65_536.0;
+/// Bytes per waiting-queue entry: a 32-bit peer id in a ring buffer that
+/// grows by doubling and, as it wraps, is touched up to its capacity (1.5
+/// times its entries on average).
+const WAITING_ENTRY_BYTES: f64 = 6.0;
+/// Bytes per download in flight: its flow (~35) and its completion event
+/// (32) in the event queue's radix buckets, each of which keeps the most
+/// entries it ever held as an event passes down through several (about
+/// 125 bytes an event in all, measured with massif on the 100,000-host
+/// flash crowd).
+const FLOW_BYTES: f64 = 160.0;
 /// Bytes per key (and, under rack locality, per key and rack): the
 /// holder count (4), the holder list's header (24) and the waiting
-/// queue's (32).
-const KEY_BYTES: f64 = 60.0;
+/// queue's (32), and the holder list's first allocation once the key has
+/// a holder (the allocator's smallest chunk, 32, whatever the entries).
+const KEY_BYTES: f64 = 60.0 + 32.0;
 /// Bytes per server group: its state (~250) and the per-tick snapshot,
 /// allocation and rule buffers (~150).
 const GROUP_BYTES: f64 = 400.0;
@@ -238,22 +268,60 @@ impl RunSize {
         }
     }
 
-    /// Peers present at once: those arriving within a download and a
-    /// seeding time of each other, and the preheated seeders; and the
-    /// leechers among them.
+    /// Peers present at once: by Little's law, the arrival rate times a
+    /// download and a mean seeding time (all the requests, if they arrive
+    /// within that time), and the preheated seeders; and the leechers
+    /// among them.
     fn present(&self, config: &Config) -> (f64, f64) {
-        let n = self.requests;
-        let per_s = self.arrival_rate(config);
+        let w = &config.workload;
         let download_s = self.download_s(config);
-        let leechers = n.min(per_s * download_s);
-        let peers = n.min(per_s * (download_s + config.workload.lifetime_max_s));
-        let seeders = self.images * config.workload.initial_seeders as f64;
-        (peers + seeders, leechers)
+        let seeding_s = (w.lifetime_min_s + w.lifetime_max_s) / 2.0;
+        let arriving_within = |t: f64| self.requests * (t / self.span_s).min(1.0);
+        let leechers = arriving_within(download_s);
+        let peers = arriving_within(download_s + seeding_s);
+        (peers + self.seeders(config), leechers)
     }
 
-    /// Hosts: the requests' and the preheated seeders (per image).
+    /// Preheated seeders (per image).
+    fn seeders(&self, config: &Config) -> f64 {
+        self.images * config.workload.initial_seeders as f64
+    }
+
+    /// Hosts: the requests' and the preheated seeders.
     fn hosts(&self, config: &Config) -> f64 {
-        self.requests + self.images * config.workload.initial_seeders as f64
+        self.requests + self.seeders(config)
+    }
+
+    /// Peers in the holder lists at once: the present ones, and those
+    /// departed since the last purge. A purge comes once the departed
+    /// outnumber the present and either exceed `limits.purge_departed_peers`
+    /// or hold more than `limits.purge_stale_holders` entries (a block each),
+    /// whichever comes first; until then their slots are not reused.
+    fn listed(&self, config: &Config, present: f64) -> f64 {
+        let limits = &config.limits;
+        let blocks_per_image = (self.image_blocks / self.images.max(1.0)).max(1.0);
+        let by_peers = limits.purge_departed_peers() as f64;
+        let by_entries = limits.purge_stale_holders() as f64 / blocks_per_image;
+        let departed = present.max(by_peers.min(by_entries));
+        let seeders = self.seeders(config);
+        seeders + self.requests.min(present - seeders + departed)
+    }
+
+    /// The most peers holding one key, as a share of those present: the
+    /// most popular image's share of the requests, or in the cross model
+    /// all of them (a key common to every image).
+    fn top_key_share(&self, config: &Config, swarms: SwarmModel) -> f64 {
+        let w = &config.workload;
+        let k = self.images.max(1.0);
+        match (swarms, w.popularity) {
+            (SwarmModel::Cross, _) => 1.0,
+            (SwarmModel::Isolated, PopularityKind::Uniform) => 1.0 / k,
+            (SwarmModel::Isolated, PopularityKind::Zipf) => {
+                // Image 1's weight over all K: 1 / H_K(s).
+                let terms = (1..=k as u64).map(|i| (i as f64).powf(-w.zipf_exponent));
+                1.0 / terms.sum::<f64>()
+            }
+        }
     }
 
     /// Racks with holder lists of their own: those of the data center
@@ -278,8 +346,7 @@ impl RunSize {
             Grouping::Chunk => (swarm_chunks, self.image_chunks / k),
         };
         let words = (keys / 64.0).ceil();
-        let blocks_per_image = self.image_blocks / k;
-        let (present, leechers) = self.present(config);
+        let (_, leechers) = self.present(config);
         let n = self.requests;
         // A group gets a record at a tick while it has a leecher: with the
         // leechers' groups spread evenly, G (1 - exp(-L g / G)) of them.
@@ -290,27 +357,11 @@ impl RunSize {
             0.0
         };
         let records = ticks * active;
-        // Streamed, a request's peer, holder entries and record live while
-        // it is present, and until the next purge after it left (as many
-        // again at most); kept, for the whole run.
-        let (alive, kept_records) = if config.workload.stream {
-            ((2.0 * present).min(n), 0.0)
-        } else {
-            (n, n)
-        };
-        // Under rack locality a holder is listed per key and per (key,
-        // rack), and each rack has a holder count and list per key and a
-        // bitset of the keys it holds.
+        let kept_records = if config.workload.stream { 0.0 } else { n };
+        let requests = self.peer_memory(config, policy.swarms, words, swarm_chunks);
+        // Under rack locality each rack has a holder count, list and
+        // waiting queue per key and a bitset of the keys it holds.
         let racks = self.locality_racks(config);
-        let lists_per_block = if racks > 0.0 { 2.0 } else { 1.0 };
-        // A data center's hosts keep their slots (and bitsets) for the run.
-        let slots = match config.topology {
-            Some(_) => self.hosts(config),
-            None => present,
-        };
-        let requests = alive * (REQUEST_BYTES + blocks_per_image * HOLDER_BYTES * lists_per_block)
-            + n * STREAMED_REQUEST_BYTES
-            + slots * words * 24.0;
         let content = self.images * (words * 8.0 + swarm_chunks * 4.0)
             + keys * KEY_BYTES * (1.0 + racks)
             + racks * words * 8.0
@@ -322,8 +373,50 @@ impl RunSize {
                 0.0,
                 records * TICK_OUTPUT_BYTES,
             ],
-            work: [n * blocks_per_image, 0.0, ticks * groups * GROUP_TICK_WORK],
+            work: [
+                n * self.image_blocks / k,
+                0.0,
+                ticks * groups * GROUP_TICK_WORK,
+            ],
         }
+    }
+
+    /// Memory that follows the requests and the peers (bytes): the
+    /// requests' records, the peers' slots, bitsets and holder entries, the
+    /// leechers' waiting-queue entries and the rarity levels.
+    fn peer_memory(&self, config: &Config, swarms: SwarmModel, words: f64, chunks: f64) -> f64 {
+        let blocks_per_image = self.image_blocks / self.images.max(1.0);
+        let (present, leechers) = self.present(config);
+        let listed = self.listed(config, present);
+        // A data center's hosts keep their slots (and bitsets) for the run.
+        let slots = match config.topology {
+            Some(_) => self.hosts(config).max(listed),
+            None => listed,
+        };
+        // Under rack locality a holder is listed per key and per (key, rack).
+        let lists = if self.locality_racks(config) > 0.0 {
+            2.0
+        } else {
+            1.0
+        };
+        let entry_bytes = if self.hosts(config) <= NARROW_MAX_HOSTS {
+            NARROW_HOLDER_BYTES
+        } else {
+            HOLDER_BYTES
+        };
+        // Streamed, a request's records live only while its peer is listed.
+        let records = if config.workload.stream {
+            self.requests * STREAMED_REQUEST_BYTES + listed * REQUEST_BYTES
+        } else {
+            self.requests * REQUEST_BYTES
+        };
+        let levels = present * self.top_key_share(config, swarms);
+        records
+            + slots * (PEER_BYTES + words * SLOT_WORD_BYTES)
+            + listed * blocks_per_image * entry_bytes * lists
+            + leechers * blocks_per_image * WAITING_ENTRY_BYTES
+            + leechers * f64::from(config.peers.max_downloads) * FLOW_BYTES
+            + levels * (words * 8.0 + (chunks + self.images) * 4.0)
     }
 }
 
@@ -389,10 +482,11 @@ mod tests {
                     [topology]\nhosts_per_rack = 10\n";
         let rack = flat.replace("[topology]", "[peers]\nlocality = \"rack\"\n[topology]");
         let (f, r) = (estimate(flat), estimate(&rack));
-        // About 6,000 requests x 1,024 blocks: a second 4.4-byte entry
-        // each, and 600 racks' lists, queues and counts of ~4,700 keys.
-        let entries = 6000.0 * 1024.0 * 4.4;
-        let racks = 600.0 * 4700.0 * 60.0;
+        // About 6,000 requests x 1,024 blocks: a second 16-bit entry each
+        // (6,000 hosts), and 600 racks' lists, first allocations, queues
+        // and counts of ~4,700 keys.
+        let entries = 6000.0 * 1024.0 * 2.2;
+        let racks = 600.0 * 4700.0 * 92.0;
         let extra = r.memory_bytes - f.memory_bytes;
         assert!(
             (0.8 * (entries + racks)..1.3 * (entries + racks)).contains(&extra),
@@ -402,12 +496,61 @@ mod tests {
 
     #[test]
     fn a_streamed_run_costs_its_present_peers_not_its_requests() {
-        let kept =
-            "policies = [\"cross-equ\"]\n[workload]\nrate_per_s = 1000.0\nwindow_s = 1000.0\n";
-        let streamed = kept.replace("[workload]\n", "[workload]\nstream = true\n");
-        let (k, s) = (estimate(kept), estimate(&streamed));
-        assert!(k.memory_bytes > 4e9, "{k:?}");
-        assert!(s.memory_bytes < 0.5 * k.memory_bytes, "{s:?} against {k:?}");
-        assert_eq!(s.block_transfers, k.block_transfers);
+        let kept = |window_s: f64| {
+            format!(
+                "policies = [\"cross-equ\"]\n[workload]\nrate_per_s = 1000.0\nwindow_s = {window_s}\n"
+            )
+        };
+        let streamed =
+            |window_s: f64| kept(window_s).replace("[workload]\n", "[workload]\nstream = true\n");
+        let (k1, k2) = (estimate(&kept(1000.0)), estimate(&kept(2000.0)));
+        let (s1, s2) = (estimate(&streamed(1000.0)), estimate(&streamed(2000.0)));
+        // Both hold the peers present, and those departed since a purge
+        // (about 110,000 each, with 32-bit holder entries).
+        assert!((1e9..3e9).contains(&s1.memory_bytes), "{s1:?}");
+        assert!(
+            s2.memory_bytes < 1.05 * s1.memory_bytes,
+            "{s2:?} against {s1:?}"
+        );
+        // Kept, every request's records too: 10^6 more requests, 10^6
+        // times their bytes more.
+        let per_request = (k2.memory_bytes - k1.memory_bytes) / 1e6;
+        assert!((300.0..1000.0).contains(&per_request), "{k1:?} {k2:?}");
+        assert!(s1.memory_bytes < k1.memory_bytes, "{s1:?} against {k1:?}");
+        assert_eq!(s1.block_transfers, k1.block_transfers);
+    }
+
+    #[test]
+    fn a_run_shorter_than_a_purge_keeps_a_slot_per_request() {
+        // Requests of 200 images, far fewer than a purge waits for: each
+        // keeps its slot's bitsets of the 200 x 1,024 keys (3,200 words,
+        // 24 bytes each) to the end, though at most ~170 are present at
+        // once. So 300 more requests (same rate, twice the window) cost
+        // 300 slots more (a run of 600 took 86 MB).
+        let run = |window_s: f64| {
+            let text = format!(
+                "policies = [\"iso\"]\n[content]\nimages = 200\n[workload]\nwindow_s = {window_s}\n"
+            );
+            estimate(&text).memory_bytes
+        };
+        let slots = 300.0 * 3200.0 * 24.0;
+        let more = run(300.0) - run(150.0);
+        assert!((slots..1.5 * slots).contains(&more), "{more} bytes more");
+    }
+
+    #[test]
+    fn a_burst_counts_every_leechers_waiting_entries() {
+        // 3,000 requests either way, and no purge: the same slots and
+        // holder entries. In a burst all 3,000 are leechers at once, each
+        // waiting for up to 1,024 blocks: 12 MB of 4-byte queue entries
+        // more than the few leechers of a Poisson run have.
+        let burst = "policies = [\"iso\"]\n[workload]\narrivals = \"burst\"\nburst_count = 3000\n";
+        let poisson = "policies = [\"iso\"]\n[workload]\nrate_per_s = 10.0\n";
+        let (b, p) = (estimate(burst), estimate(poisson));
+        let entries = 3000.0 * 1024.0 * 4.0;
+        assert!(
+            b.memory_bytes - p.memory_bytes > entries,
+            "{b:?} against {p:?}"
+        );
     }
 }
