@@ -7,7 +7,7 @@
 use crate::input::config::PieceSelection;
 
 use super::rarity::Scope;
-use super::state::{PeerId, unrequested};
+use super::state::PeerId;
 use super::world::Sim;
 
 impl Sim<'_> {
@@ -50,14 +50,20 @@ impl Sim<'_> {
     /// Candidates: the blocks of `p`'s image it neither holds nor has
     /// requested, except `excluded`; with `holder`, only those it holds.
     pub(super) fn set_candidates(&mut self, p: PeerId, holder: Option<PeerId>, excluded: &[u32]) {
-        let image = self.peers[p as usize].image;
-        let unrequested = unrequested(&self.space, &self.holdings, p, image);
+        #[cfg(test)]
+        self.check_unrequested(p);
+        let unrequested = self.holdings.unrequested(p);
         match holder.map(|h| self.holdings.row(h)) {
             Some(served) => keep_nonzero(
                 &mut self.candidates,
-                unrequested.map(|(w, bits)| (w, bits & served.have(w))),
+                unrequested
+                    .iter()
+                    .map(|&(w, bits)| (w, bits & served.have(w))),
             ),
-            None => keep_nonzero(&mut self.candidates, unrequested),
+            None => {
+                self.candidates.clear();
+                self.candidates.extend_from_slice(unrequested);
+            }
         }
         if !excluded.is_empty() {
             for &k in excluded {
@@ -68,6 +74,16 @@ impl Sim<'_> {
             }
             self.candidates.retain(|&(_, bits)| bits != 0);
         }
+    }
+
+    /// In the library's tests, at every choice: `p`'s list of unrequested
+    /// words, kept as its bits change, is what its bits say.
+    #[cfg(test)]
+    fn check_unrequested(&self, p: PeerId) {
+        let image = self.peers[p as usize].image;
+        let slow = super::state::unrequested(&self.space, &self.holdings, p, image);
+        let expected: Vec<(usize, u64)> = slow.filter(|&(_, bits)| bits != 0).collect();
+        assert_eq!(self.holdings.unrequested(p), &expected[..], "peer {p}");
     }
 
     /// Candidates: the blocks of swarm chunk `chunk` that `p` neither holds

@@ -129,8 +129,7 @@ impl Sim<'_> {
         let key = flow.key;
         let image = self.peers[r as usize].image;
         let g = self.group_of_key(image, key);
-        self.holdings.set_pending(r, key, false);
-        let held = self.holdings.add_have(r, key);
+        let held = self.holdings.receive(r, key);
         {
             let peer = &mut self.peers[r as usize];
             if held {

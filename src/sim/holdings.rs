@@ -7,8 +7,12 @@
 //! wait for the peer's record to arrive first, as it would behind a
 //! pointer of the record's. The two sets are interleaved word by word, so
 //! `have[w]` and `pending[w]`, read together, share a cache line.
+//!
+//! Every change of a slot's bits goes through here, so each slot's list of
+//! unrequested words (`unrequested`) is kept with them.
 
 use super::state::PeerId;
+use super::unrequested::UnrequestedLists;
 
 /// The `have` and `pending` bitsets of every peer slot.
 #[derive(Debug, Default)]
@@ -18,26 +22,40 @@ pub(super) struct Holdings {
     /// Per slot `p`, from `p * 2 * words`: `have[w]` at `2w`, `pending[w]`
     /// at `2w + 1`.
     bits: Vec<u64>,
+    /// Per slot: the words of its image with blocks neither held nor
+    /// awaited.
+    unrequested: UnrequestedLists,
 }
 
 impl Holdings {
-    /// No slots, for bitsets of `words` words.
-    pub(super) fn new(words: usize) -> Holdings {
+    /// No slots, for bitsets of `words` words and images of at most
+    /// `image_words` words.
+    pub(super) fn new(words: usize, image_words: usize) -> Holdings {
         Holdings {
             words,
             bits: Vec::new(),
+            unrequested: UnrequestedLists::new(image_words),
         }
     }
 
-    /// Slot `p` holds and awaits nothing: a new slot (the next one), or a
-    /// reused one.
-    pub(super) fn clear(&mut self, p: PeerId) {
+    /// Slot `p` holds and awaits nothing, and wants the keys of `wanted`
+    /// (`(word index, bits)` in word order: its image's, or none for a
+    /// departed peer): a new slot (the next one), or a reused one.
+    pub(super) fn clear(&mut self, p: PeerId, wanted: impl Iterator<Item = (usize, u64)>) {
         let start = p as usize * 2 * self.words;
         if start == self.bits.len() {
             self.bits.resize(start + 2 * self.words, 0);
         } else {
             self.bits[start..start + 2 * self.words].fill(0);
         }
+        self.unrequested.reset(p, wanted);
+    }
+
+    /// `p`'s unrequested blocks: the non-zero words, in word order, of its
+    /// image's keys it neither holds nor awaits (none once it departed).
+    #[inline]
+    pub(super) fn unrequested(&self, p: PeerId) -> &[(usize, u64)] {
+        self.unrequested.list(p)
     }
 
     /// `p`'s bits, for loops over its words.
@@ -75,12 +93,17 @@ impl Holdings {
             .all(|&(w, mask)| self.have(p, w) & mask == mask)
     }
 
-    /// `p` holds `key`; returns whether it held it already.
-    pub(super) fn add_have(&mut self, p: PeerId, key: u32) -> bool {
+    /// `p` holds `key`, no longer in flight; returns whether it held it
+    /// already.
+    pub(super) fn receive(&mut self, p: PeerId, key: u32) -> bool {
         let i = self.at(p, key as usize / 64);
         let bit = 1 << (key % 64);
-        let held = self.bits[i] & bit != 0;
+        let (held, awaited) = (self.bits[i] & bit != 0, self.bits[i + 1] & bit != 0);
+        if !held && !awaited {
+            self.unrequested.remove(p, key);
+        }
         self.bits[i] |= bit;
+        self.bits[i + 1] &= !bit;
         held
     }
 
@@ -89,30 +112,43 @@ impl Holdings {
         self.pending(p, key as usize / 64) & (1 << (key % 64)) != 0
     }
 
-    /// `key` is in flight to `p` (`true`) or no longer (`false`).
+    /// `key` is in flight to `p` (`true`) or no longer (`false`, a flow
+    /// cut off): it leaves `p`'s unrequested blocks, or returns to them
+    /// unless `p` holds it.
     pub(super) fn set_pending(&mut self, p: PeerId, key: u32, on: bool) {
-        let i = self.at(p, key as usize / 64) + 1;
+        let i = self.at(p, key as usize / 64);
         let bit = 1 << (key % 64);
+        let (held, awaited) = (self.bits[i] & bit != 0, self.bits[i + 1] & bit != 0);
         if on {
-            self.bits[i] |= bit;
+            if !held && !awaited {
+                self.unrequested.remove(p, key);
+            }
+            self.bits[i + 1] |= bit;
         } else {
-            self.bits[i] &= !bit;
+            if !held && awaited {
+                self.unrequested.insert(p, key);
+            }
+            self.bits[i + 1] &= !bit;
         }
     }
 
-    /// `p` holds exactly `mask` (a preheated seeder's image).
+    /// `p` holds exactly `mask`, its image's keys (a preheated seeder's):
+    /// it wants nothing.
     pub(super) fn set_have_all(&mut self, p: PeerId, mask: &[u64]) {
         for (w, &bits) in mask.iter().enumerate() {
             let i = self.at(p, w);
             self.bits[i] = bits;
         }
+        self.unrequested.reset(p, std::iter::empty());
     }
 
-    /// Nothing is in flight to `p` any more.
+    /// Nothing is in flight to `p` any more: a completed leecher's, which
+    /// holds every key it wanted.
     pub(super) fn clear_pending(&mut self, p: PeerId) {
         for w in 0..self.words {
-            let i = self.at(p, w) + 1;
-            self.bits[i] = 0;
+            let i = self.at(p, w);
+            debug_assert_eq!(self.bits[i + 1] & !self.bits[i], 0, "awaits a key not held");
+            self.bits[i + 1] = 0;
         }
     }
 }
@@ -155,12 +191,13 @@ mod tests {
 
     #[test]
     fn slots_keep_their_own_bits() {
-        let mut h = Holdings::new(2);
+        let mut h = Holdings::new(2, 2);
+        let wanted = [(0, u64::MAX), (1, u64::MAX)];
         for p in 0..3 {
-            h.clear(p);
+            h.clear(p, wanted.into_iter());
         }
-        assert!(!h.add_have(1, 70));
-        assert!(h.add_have(1, 70));
+        assert!(!h.receive(1, 70));
+        assert!(h.receive(1, 70));
         h.set_pending(2, 5, true);
         assert!(h.holds(1, 70) && !h.holds(0, 70) && !h.holds(2, 70));
         assert!(h.awaits(2, 5) && !h.awaits(1, 5));
@@ -174,12 +211,35 @@ mod tests {
         assert!(holds_range(&h, 0, 0, 1) && holds_range(&h, 0, 65, 66));
         assert!(!holds_range(&h, 0, 0, 2) && !holds_range(&h, 0, 63, 66));
         for key in 60..70 {
-            h.add_have(2, key);
+            h.receive(2, key);
         }
         assert!(holds_range(&h, 2, 60, 70));
         assert!(!holds_range(&h, 2, 59, 70) && !holds_range(&h, 2, 60, 71));
-        h.clear(0);
+        h.clear(0, std::iter::empty());
         assert_eq!((h.have(0, 0), h.have(0, 1)), (0, 0));
         assert!(h.holds(1, 70), "clearing a slot leaves the others");
+    }
+
+    #[test]
+    fn unrequested_blocks_follow_requests_deliveries_and_cuts() {
+        let mut h = Holdings::new(3, 2);
+        h.clear(0, [(0, 0b111), (2, 0b1)].into_iter());
+        h.set_pending(0, 1, true);
+        h.set_pending(0, 128, true);
+        assert_eq!(h.unrequested(0), &[(0, 0b101)]);
+        // A delivery of an awaited block leaves the list; a cut-off
+        // request returns its block; a block arriving unrequested leaves.
+        h.receive(0, 1);
+        h.set_pending(0, 128, false);
+        assert_eq!(h.unrequested(0), &[(0, 0b101), (2, 0b1)]);
+        h.receive(0, 0);
+        assert_eq!(h.unrequested(0), &[(0, 0b100), (2, 0b1)]);
+        // A cut-off request for a block held since stays out.
+        h.set_pending(0, 2, true);
+        h.receive(0, 2);
+        h.set_pending(0, 2, false);
+        assert_eq!(h.unrequested(0), &[(2, 0b1)]);
+        h.set_have_all(0, &[0b111, 0, 0b1]);
+        assert!(h.unrequested(0).is_empty());
     }
 }

@@ -53,6 +53,7 @@ mod topology;
 pub mod transfer;
 #[cfg(test)]
 mod transfer_reference;
+mod unrequested;
 mod waiting;
 mod world;
 

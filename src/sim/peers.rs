@@ -37,7 +37,7 @@ impl Sim<'_> {
             fab.add_host(upload_mbps);
         }
         self.waiting.add_peer(id, self.racks.rack(id));
-        self.holdings.clear(id);
+        self.holdings.clear(id, self.space.image_keys(image));
         let slots = if upload_mbps > 0.0 {
             self.setup.peers.upload_slots
         } else {
@@ -174,7 +174,7 @@ impl Sim<'_> {
         }
         // A departed peer holds nothing: offers and the end game read its
         // bits until its slot is reused.
-        self.holdings.clear(p);
+        self.holdings.clear(p, std::iter::empty());
         self.present_peers -= 1;
         self.after_departure(p);
         for flow in cut {

@@ -2,7 +2,7 @@
 //! how waiting leechers are offered a holder's free slot.
 
 use super::holders::Found;
-use super::state::{PeerId, PeerState, unrequested};
+use super::state::{PeerId, PeerState};
 use super::world::{SOURCE_ATTEMPTS, Sim};
 
 impl Sim<'_> {
@@ -67,7 +67,6 @@ impl Sim<'_> {
     }
 
     pub(super) fn needs_unrequested(&self, p: PeerId) -> bool {
-        unrequested(&self.space, &self.holdings, p, self.peers[p as usize].image)
-            .any(|(_, bits)| bits != 0)
+        !self.holdings.unrequested(p).is_empty()
     }
 }

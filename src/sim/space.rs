@@ -123,6 +123,11 @@ impl Space {
         space
     }
 
+    /// The most words any image's keys span.
+    pub(super) fn max_image_words(&self) -> usize {
+        self.image_words.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
     /// The words of image `image`'s key mask, as `(word index, bits)`.
     pub(super) fn image_keys(&self, image: usize) -> impl Iterator<Item = (usize, u64)> + '_ {
         self.image_words[image].iter().copied()

@@ -2,9 +2,7 @@
 //! move them.
 
 use super::engine::EventId;
-use super::holdings::Holdings;
 use super::rarity::Floor;
-use super::space::Space;
 use super::transfer::{FairShare, FlowId};
 
 /// Index of a peer (a VM's host, or a preheated seeder): its slot in the
@@ -141,10 +139,12 @@ pub(super) enum Event {
 }
 
 /// The blocks of a leecher's image it neither holds nor has requested, as
-/// candidate words `(word index, bits)`.
+/// candidate words `(word index, bits)`: the slow reference of
+/// `Holdings::unrequested`, which keeps them as they change.
+#[cfg(test)]
 pub(super) fn unrequested<'s>(
-    space: &'s Space,
-    holdings: &'s Holdings,
+    space: &'s super::space::Space,
+    holdings: &'s super::holdings::Holdings,
     p: PeerId,
     image: u32,
 ) -> impl Iterator<Item = (usize, u64)> + 's {

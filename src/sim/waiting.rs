@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 
 use super::space::{keys, set_summarized};
-use super::state::{PeerId, PeerState, unrequested};
+use super::state::{PeerId, PeerState};
 use super::world::Sim;
 
 /// The queues of waiting leechers per key.
@@ -187,7 +187,7 @@ impl Sim<'_> {
         let peer = &self.peers[p as usize];
         self.waiting.waits[p as usize] = true;
         self.waiting
-            .enqueue(p, unrequested(&self.space, &self.holdings, p, peer.image));
+            .enqueue(p, self.holdings.unrequested(p).iter().copied());
         if self.setup.peers.endgame == crate::input::config::Endgame::Switch {
             let in_flight: Vec<(usize, u64)> = peer
                 .server_flows

@@ -135,7 +135,7 @@ impl<'a> Sim<'a> {
             source_rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(setup.seed, SOURCE_STREAM)),
             rule,
             peers: Vec::new(),
-            holdings: Holdings::new(space.words),
+            holdings: Holdings::new(space.words, space.max_image_words()),
             present_peers: 0,
             departed: Vec::new(),
             free_peers: Vec::new(),

@@ -9,7 +9,8 @@
 //! - per request: the request, its arrival event and its VM record (twice
 //!   while the run finishes); a streamed run keeps only a download time;
 //! - per peer slot: the peer, three bitsets (held, in flight, queued for)
-//!   of one bit per key of the swarm space, and a holder entry per block of
+//!   of one bit per key of the swarm space, the list of its image's words
+//!   with blocks it has not requested, and a holder entry per block of
 //!   its image (16-bit in runs of at most 65,536 hosts). Slots follow the
 //!   peers present plus those departed since the last purge (holder lists
 //!   drop departed peers only lazily, and their slots are reused only after
@@ -81,6 +82,10 @@ const PEER_BYTES: f64 = 350.0;
 /// Bytes per peer slot and word of the space: its held and in-flight
 /// bitsets (16) and the bitset of the waiting queues it is on (8).
 const SLOT_WORD_BYTES: f64 = 24.0;
+/// Bytes per peer slot and word of its image: the list of its image's
+/// words with unrequested blocks (`sim/unrequested.rs`), a word index and
+/// its bits.
+const SLOT_IMAGE_WORD_BYTES: f64 = 16.0;
 /// Bytes per holder entry: a peer slot (32-bit, or 16-bit in runs of at
 /// most `NARROW_MAX_HOSTS` hosts, as `sim/holder_lists.rs` chooses) and
 /// 10% of spare capacity.
@@ -413,6 +418,7 @@ impl RunSize {
         let levels = present * self.top_key_share(config, swarms);
         records
             + slots * (PEER_BYTES + words * SLOT_WORD_BYTES)
+            + slots * (blocks_per_image / 64.0).ceil() * SLOT_IMAGE_WORD_BYTES
             + listed * blocks_per_image * entry_bytes * lists
             + leechers * blocks_per_image * WAITING_ENTRY_BYTES
             + leechers * f64::from(config.peers.max_downloads) * FLOW_BYTES
