@@ -58,11 +58,12 @@ impl Sim<'_> {
                 &mut self.candidates,
                 unrequested
                     .iter()
-                    .map(|&(w, bits)| (w, bits & served.have(w))),
+                    .map(|&[w, bits]| (w as usize, bits & served.have(w as usize))),
             ),
             None => {
                 self.candidates.clear();
-                self.candidates.extend_from_slice(unrequested);
+                let words = unrequested.iter().map(|&[w, bits]| (w as usize, bits));
+                self.candidates.extend(words);
             }
         }
         if !excluded.is_empty() {
@@ -82,7 +83,8 @@ impl Sim<'_> {
     fn check_unrequested(&self, p: PeerId) {
         let image = self.peers[p as usize].image;
         let slow = super::state::unrequested(&self.space, &self.holdings, p, image);
-        let expected: Vec<(usize, u64)> = slow.filter(|&(_, bits)| bits != 0).collect();
+        let nonzero = slow.filter(|&(_, bits)| bits != 0);
+        let expected: Vec<[u64; 2]> = nonzero.map(|(w, bits)| [w as u64, bits]).collect();
         assert_eq!(self.holdings.unrequested(p), &expected[..], "peer {p}");
     }
 

@@ -12,19 +12,20 @@
 //! unrequested words (`unrequested`) is kept with them.
 
 use super::state::PeerId;
-use super::unrequested::UnrequestedLists;
+use super::unrequested;
 
-/// The `have` and `pending` bitsets of every peer slot.
+/// The `have` and `pending` bitsets of every peer slot, and its list of
+/// unrequested words.
 #[derive(Debug, Default)]
 pub(super) struct Holdings {
     /// Words of one bitset (the space's).
     words: usize,
-    /// Per slot `p`, from `p * 2 * words`: `have[w]` at `2w`, `pending[w]`
-    /// at `2w + 1`.
+    /// Words of a slot: its bitsets' and its list's.
+    stride: usize,
+    /// Per slot `p`, from `p * stride`: `have[w]` at `2w`, `pending[w]`
+    /// at `2w + 1`; from `2 * words` on, its list of the words of its
+    /// image with blocks neither held nor awaited (`unrequested`).
     bits: Vec<u64>,
-    /// Per slot: the words of its image with blocks neither held nor
-    /// awaited.
-    unrequested: UnrequestedLists,
 }
 
 impl Holdings {
@@ -33,8 +34,8 @@ impl Holdings {
     pub(super) fn new(words: usize, image_words: usize) -> Holdings {
         Holdings {
             words,
+            stride: 2 * words + unrequested::region_words(image_words),
             bits: Vec::new(),
-            unrequested: UnrequestedLists::new(image_words),
         }
     }
 
@@ -42,31 +43,45 @@ impl Holdings {
     /// (`(word index, bits)` in word order: its image's, or none for a
     /// departed peer): a new slot (the next one), or a reused one.
     pub(super) fn clear(&mut self, p: PeerId, wanted: impl Iterator<Item = (usize, u64)>) {
-        let start = p as usize * 2 * self.words;
+        let start = p as usize * self.stride;
         if start == self.bits.len() {
-            self.bits.resize(start + 2 * self.words, 0);
+            self.bits.resize(start + self.stride, 0);
         } else {
             self.bits[start..start + 2 * self.words].fill(0);
         }
-        self.unrequested.reset(p, wanted);
+        unrequested::reset(self.list_region(p), wanted);
     }
 
-    /// `p`'s unrequested blocks: the non-zero words, in word order, of its
-    /// image's keys it neither holds nor awaits (none once it departed).
+    /// `p`'s unrequested blocks: `[word index, bits]`, the non-zero words
+    /// in word order of its image's keys it neither holds nor awaits (none
+    /// once it departed).
     #[inline]
-    pub(super) fn unrequested(&self, p: PeerId) -> &[(usize, u64)] {
-        self.unrequested.list(p)
+    pub(super) fn unrequested(&self, p: PeerId) -> &[[u64; 2]] {
+        let start = p as usize * self.stride + 2 * self.words;
+        unrequested::list(&self.bits[start..start + self.stride - 2 * self.words])
+    }
+
+    /// All of `p`'s words, its bits' and its list's (to prefetch them).
+    pub(super) fn slot_words(&self, p: PeerId) -> &[u64] {
+        let start = p as usize * self.stride;
+        &self.bits[start..start + self.stride]
+    }
+
+    /// The words of `p`'s list of unrequested blocks.
+    fn list_region(&mut self, p: PeerId) -> &mut [u64] {
+        let start = p as usize * self.stride;
+        &mut self.bits[start + 2 * self.words..start + self.stride]
     }
 
     /// `p`'s bits, for loops over its words.
     #[inline]
     pub(super) fn row(&self, p: PeerId) -> Row<'_> {
-        let start = p as usize * 2 * self.words;
+        let start = p as usize * self.stride;
         Row(&self.bits[start..start + 2 * self.words])
     }
 
     fn at(&self, p: PeerId, w: usize) -> usize {
-        (p as usize * self.words + w) * 2
+        p as usize * self.stride + 2 * w
     }
 
     /// Word `w` of the blocks `p` holds.
@@ -100,7 +115,7 @@ impl Holdings {
         let bit = 1 << (key % 64);
         let (held, awaited) = (self.bits[i] & bit != 0, self.bits[i + 1] & bit != 0);
         if !held && !awaited {
-            self.unrequested.remove(p, key);
+            unrequested::remove(self.list_region(p), key);
         }
         self.bits[i] |= bit;
         self.bits[i + 1] &= !bit;
@@ -121,12 +136,12 @@ impl Holdings {
         let (held, awaited) = (self.bits[i] & bit != 0, self.bits[i + 1] & bit != 0);
         if on {
             if !held && !awaited {
-                self.unrequested.remove(p, key);
+                unrequested::remove(self.list_region(p), key);
             }
             self.bits[i + 1] |= bit;
         } else {
             if !held && awaited {
-                self.unrequested.insert(p, key);
+                unrequested::insert(self.list_region(p), key);
             }
             self.bits[i + 1] &= !bit;
         }
@@ -139,7 +154,7 @@ impl Holdings {
             let i = self.at(p, w);
             self.bits[i] = bits;
         }
-        self.unrequested.reset(p, std::iter::empty());
+        unrequested::reset(self.list_region(p), std::iter::empty());
     }
 
     /// Nothing is in flight to `p` any more: a completed leecher's, which
@@ -226,19 +241,19 @@ mod tests {
         h.clear(0, [(0, 0b111), (2, 0b1)].into_iter());
         h.set_pending(0, 1, true);
         h.set_pending(0, 128, true);
-        assert_eq!(h.unrequested(0), &[(0, 0b101)]);
+        assert_eq!(h.unrequested(0), &[[0, 0b101]]);
         // A delivery of an awaited block leaves the list; a cut-off
         // request returns its block; a block arriving unrequested leaves.
         h.receive(0, 1);
         h.set_pending(0, 128, false);
-        assert_eq!(h.unrequested(0), &[(0, 0b101), (2, 0b1)]);
+        assert_eq!(h.unrequested(0), &[[0, 0b101], [2, 0b1]]);
         h.receive(0, 0);
-        assert_eq!(h.unrequested(0), &[(0, 0b100), (2, 0b1)]);
+        assert_eq!(h.unrequested(0), &[[0, 0b100], [2, 0b1]]);
         // A cut-off request for a block held since stays out.
         h.set_pending(0, 2, true);
         h.receive(0, 2);
         h.set_pending(0, 2, false);
-        assert_eq!(h.unrequested(0), &[(2, 0b1)]);
+        assert_eq!(h.unrequested(0), &[[2, 0b1]]);
         h.set_have_all(0, &[0b111, 0, 0b1]);
         assert!(h.unrequested(0).is_empty());
     }

@@ -8,92 +8,72 @@
 //! changes only when a block is requested (it leaves), a request is cut
 //! off (it returns) or a block arrives unrequested; a delivery of an
 //! awaited block leaves it as it is. `Holdings` updates these lists at
-//! each such change; `state::unrequested` is their slow reference.
+//! each such change, each in its slot's words right after the slot's
+//! bitsets, which the same events read (on a flash crowd's one-word image,
+//! the same cache line); `state::unrequested` is their slow reference.
 
-use super::state::PeerId;
-
-/// Per peer slot, its unrequested blocks: `(word index, bits)` in
-/// increasing word order, no word zero.
-#[derive(Debug, Default)]
-pub(super) struct UnrequestedLists {
-    /// Room per slot: the most words any image spans.
-    stride: usize,
-    /// Slot `p`'s list is `entries[p * stride ..][.. lens[p]]`.
-    entries: Vec<(usize, u64)>,
-    lens: Vec<u32>,
+/// Words of a list with room for `image_words` entries: its length, and
+/// a pair `[word index, bits]` per entry.
+pub(super) fn region_words(image_words: usize) -> usize {
+    1 + 2 * image_words
 }
 
-impl UnrequestedLists {
-    /// No slots, for images of at most `stride` words.
-    pub(super) fn new(stride: usize) -> UnrequestedLists {
-        UnrequestedLists {
-            stride,
-            entries: Vec::new(),
-            lens: Vec::new(),
-        }
-    }
+/// The list in `region` (see [`region_words`]): `[word index, bits]` in
+/// increasing word order, no word zero.
+#[inline]
+pub(super) fn list(region: &[u64]) -> &[[u64; 2]] {
+    let len = region[0] as usize;
+    region[1..1 + 2 * len].as_chunks::<2>().0
+}
 
-    /// Slot `p`'s list becomes the non-zero words of `words` (in word
-    /// order, at most `stride` of them): a new slot (the next one), or a
-    /// reused one.
-    pub(super) fn reset(&mut self, p: PeerId, words: impl Iterator<Item = (usize, u64)>) {
-        let p = p as usize;
-        if p == self.lens.len() {
-            self.lens.push(0);
-            self.entries.resize((p + 1) * self.stride, (0, 0));
-        }
-        let start = p * self.stride;
-        let mut len = 0;
-        for (w, bits) in words.filter(|&(_, bits)| bits != 0) {
-            self.entries[start + len] = (w, bits);
-            len += 1;
-        }
-        self.lens[p] = len as u32;
+/// The list in `region` becomes the non-zero words of `words` (in word
+/// order, as many as it has room for at most).
+pub(super) fn reset(region: &mut [u64], words: impl Iterator<Item = (usize, u64)>) {
+    let mut len = 0;
+    for (w, bits) in words.filter(|&(_, bits)| bits != 0) {
+        region[1 + 2 * len] = w as u64;
+        region[2 + 2 * len] = bits;
+        len += 1;
     }
+    region[0] = len as u64;
+}
 
-    /// Slot `p`'s list.
-    #[inline]
-    pub(super) fn list(&self, p: PeerId) -> &[(usize, u64)] {
-        let start = p as usize * self.stride;
-        &self.entries[start..start + self.lens[p as usize] as usize]
-    }
+/// The list's entries, and its length to update.
+fn entries(region: &mut [u64]) -> (&mut [[u64; 2]], &mut u64) {
+    let (len, room) = region.split_first_mut().expect("a list's length");
+    (room.as_chunks_mut::<2>().0, len)
+}
 
-    /// `key` is no longer unrequested by `p` (it was).
-    pub(super) fn remove(&mut self, p: PeerId, key: u32) {
-        let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
-        let start = p as usize * self.stride;
-        let len = self.lens[p as usize] as usize;
-        let list = &mut self.entries[start..start + len];
-        let Some(i) = list.iter().position(|e| e.0 == w) else {
-            debug_assert!(false, "key {key} was not unrequested by {p}");
-            return;
-        };
-        list[i].1 &= !bit;
-        if list[i].1 == 0 {
-            list.copy_within(i + 1.., i);
-            self.lens[p as usize] -= 1;
-        }
+/// `key` leaves the list (it was in it).
+pub(super) fn remove(region: &mut [u64], key: u32) {
+    let (w, bit) = (u64::from(key / 64), 1u64 << (key % 64));
+    let (room, len) = entries(region);
+    let list = &mut room[..*len as usize];
+    let Some(i) = list.iter().position(|e| e[0] == w) else {
+        debug_assert!(false, "key {key} was not in the list");
+        return;
+    };
+    list[i][1] &= !bit;
+    if list[i][1] == 0 {
+        list.copy_within(i + 1.., i);
+        *len -= 1;
     }
+}
 
-    /// `key` is unrequested by `p` again (it was not).
-    pub(super) fn insert(&mut self, p: PeerId, key: u32) {
-        let (w, bit) = (key as usize / 64, 1u64 << (key % 64));
-        let start = p as usize * self.stride;
-        let len = self.lens[p as usize] as usize;
-        let i = self.entries[start..start + len]
-            .iter()
-            .position(|e| e.0 >= w)
-            .unwrap_or(len);
-        if i < len && self.entries[start + i].0 == w {
-            self.entries[start + i].1 |= bit;
-            return;
-        }
-        // A word of the image, so the list has room for it.
-        self.entries
-            .copy_within(start + i..start + len, start + i + 1);
-        self.entries[start + i] = (w, bit);
-        self.lens[p as usize] += 1;
+/// `key` joins the list (it was not in it).
+pub(super) fn insert(region: &mut [u64], key: u32) {
+    let (w, bit) = (u64::from(key / 64), 1u64 << (key % 64));
+    let (room, len) = entries(region);
+    let n = *len as usize;
+    let i = room[..n].iter().position(|e| e[0] >= w).unwrap_or(n);
+    if i < n && room[i][0] == w {
+        room[i][1] |= bit;
+        return;
     }
+    // A word of the image, so the list has room for it.
+    room.copy_within(i..n, i + 1);
+    room[i] = [w, bit];
+    *len += 1;
 }
 
 #[cfg(test)]
@@ -102,24 +82,18 @@ mod tests {
 
     #[test]
     fn lists_keep_word_order_and_drop_empty_words() {
-        let mut lists = UnrequestedLists::new(3);
-        lists.reset(0, [(1, 0b11), (4, 0), (7, 0b1)].into_iter());
-        lists.reset(1, [(2, 0b1)].into_iter());
-        assert_eq!(lists.list(0), &[(1, 0b11), (7, 0b1)]);
-        lists.remove(0, 7 * 64);
-        assert_eq!(lists.list(0), &[(1, 0b11)]);
-        lists.remove(0, 64);
-        assert_eq!(lists.list(0), &[(1, 0b10)]);
-        lists.insert(0, 4 * 64 + 5);
-        lists.insert(0, 0);
-        lists.insert(0, 64);
-        assert_eq!(lists.list(0), &[(0, 1), (1, 0b11), (4, 1 << 5)]);
-        assert_eq!(
-            lists.list(1),
-            &[(2, 0b1)],
-            "a slot's changes leave the others"
-        );
-        lists.reset(0, std::iter::empty());
-        assert!(lists.list(0).is_empty());
+        let mut region = vec![0; region_words(3)];
+        reset(&mut region, [(1, 0b11), (4, 0), (7, 0b1)].into_iter());
+        assert_eq!(list(&region), &[[1, 0b11], [7, 0b1]]);
+        remove(&mut region, 7 * 64);
+        assert_eq!(list(&region), &[[1, 0b11]]);
+        remove(&mut region, 64);
+        assert_eq!(list(&region), &[[1, 0b10]]);
+        insert(&mut region, 4 * 64 + 5);
+        insert(&mut region, 0);
+        insert(&mut region, 64);
+        assert_eq!(list(&region), &[[0, 1], [1, 0b11], [4, 1 << 5]]);
+        reset(&mut region, std::iter::empty());
+        assert!(list(&region).is_empty());
     }
 }

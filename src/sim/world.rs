@@ -394,7 +394,9 @@ impl<'a> Sim<'a> {
         // A flow's receiver is a peer slot, whatever became of the flow.
         let r = self.flows[f as usize].receiver;
         prefetch(&self.peers[r as usize]);
-        prefetch(self.holdings.row(r).words());
+        // Its bits, and the list of unrequested words its next request
+        // copies.
+        prefetch(self.holdings.slot_words(r));
     }
 
     fn move_upload_event(&mut self, p: PeerId) {
