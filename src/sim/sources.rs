@@ -66,6 +66,7 @@ impl Sim<'_> {
         }
     }
 
+    /// Whether leecher `p` lacks a block it has not requested.
     pub(super) fn needs_unrequested(&self, p: PeerId) -> bool {
         !self.holdings.unrequested(p).is_empty()
     }
