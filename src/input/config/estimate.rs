@@ -100,11 +100,10 @@ const NARROW_MAX_HOSTS: f64 = 65_536.0;
 /// times its entries on average).
 const WAITING_ENTRY_BYTES: f64 = 6.0;
 /// Bytes per download in flight (a peer's, or a server group's push): its
-/// flow (~35) and its completion event
-/// (32) in the event queue's radix buckets, each of which keeps the most
-/// entries it ever held as an event passes down through several (about
-/// 125 bytes an event in all, measured with massif on the 100,000-host
-/// flash crowd).
+/// flow (~35) and its completion event (32) in the event queue's radix
+/// buckets, each of which keeps the most entries it ever held as an event
+/// passes down through several (about 125 bytes an event in all, measured
+/// with massif on the 100,000-host flash crowd).
 const FLOW_BYTES: f64 = 160.0;
 /// Bytes per key (and, under rack locality, per key and rack): the
 /// holder count (4), the holder list's header (24) and the waiting
@@ -156,6 +155,18 @@ pub struct Estimate {
     pub(crate) work_driver: Driver,
     /// Server ticks until the last VM completes (estimated).
     pub ticks: f64,
+}
+
+/// The swarm space and server groups of one policy on content of a
+/// [`RunSize`].
+struct Shape {
+    /// Swarm chunks and keys (blocks) of the space, and its bitsets' words.
+    chunks: f64,
+    keys: f64,
+    words: f64,
+    /// Server groups, and those a leecher is in.
+    groups: f64,
+    groups_per_leecher: f64,
 }
 
 /// One policy's simulation.
@@ -313,9 +324,8 @@ impl RunSize {
     /// whichever comes first; until then their slots are not reused.
     fn listed(&self, config: &Config, present: f64) -> f64 {
         let limits = &config.limits;
-        let blocks_per_image = (self.image_blocks / self.images.max(1.0)).max(1.0);
         let by_peers = limits.purge_departed_peers() as f64;
-        let by_entries = limits.purge_stale_holders() as f64 / blocks_per_image;
+        let by_entries = limits.purge_stale_holders() as f64 / self.blocks_per_image().max(1.0);
         let departed = present.max(by_peers.min(by_entries));
         let seeders = self.seeders(config);
         seeders + self.requests.min(present - seeders + departed)
@@ -346,7 +356,7 @@ impl RunSize {
         let blocks_per_chunk = self.image_blocks / self.image_chunks.max(1.0);
         match swarms {
             SwarmModel::Cross => chunks * ((blocks_per_chunk / 64.0).ceil() + 1.0),
-            SwarmModel::Isolated => (self.image_blocks / k / 64.0).ceil() + 1.0,
+            SwarmModel::Isolated => (self.blocks_per_image() / 64.0).ceil() + 1.0,
         }
         .min(space_words)
     }
@@ -362,17 +372,39 @@ impl RunSize {
         }
     }
 
-    fn policy_cost(&self, policy: &PolicyDef, config: &Config, ticks: f64) -> PolicyCost {
-        let (swarm_chunks, keys) = match policy.swarms {
+    /// `policy`'s swarm space and server groups.
+    fn shape(&self, policy: &PolicyDef) -> Shape {
+        let (chunks, keys) = match policy.swarms {
             SwarmModel::Cross => (self.unique_chunks, self.unique_blocks),
             SwarmModel::Isolated => (self.image_chunks, self.image_blocks),
         };
-        let k = self.images.max(1.0);
         let (groups, groups_per_leecher) = match policy.groups {
             Grouping::Image => (self.images, 1.0),
-            Grouping::Chunk => (swarm_chunks, self.image_chunks / k),
+            Grouping::Chunk => (chunks, self.image_chunks / self.images.max(1.0)),
         };
-        let words = (keys / 64.0).ceil();
+        Shape {
+            chunks,
+            keys,
+            words: (keys / 64.0).ceil(),
+            groups,
+            groups_per_leecher,
+        }
+    }
+
+    /// Blocks of one image (on average).
+    fn blocks_per_image(&self) -> f64 {
+        self.image_blocks / self.images.max(1.0)
+    }
+
+    fn policy_cost(&self, policy: &PolicyDef, config: &Config, ticks: f64) -> PolicyCost {
+        let shape = self.shape(policy);
+        let Shape {
+            chunks: swarm_chunks,
+            keys,
+            words,
+            groups,
+            groups_per_leecher,
+        } = shape;
         let (_, leechers) = self.present(config);
         let n = self.requests;
         // A group gets a record at a tick while it has a leecher: with the
@@ -385,7 +417,7 @@ impl RunSize {
         };
         let records = ticks * active;
         let kept_records = if config.workload.stream { 0.0 } else { n };
-        let peers = self.peer_memory(config, policy, words);
+        let peers = self.peer_memory(config, policy.swarms, &shape);
         // Under rack locality each rack has a holder count, list and
         // waiting queue per key and a bitset of the keys it holds.
         let racks = self.locality_racks(config);
@@ -401,7 +433,7 @@ impl RunSize {
                 records * TICK_OUTPUT_BYTES,
             ],
             work: [
-                n * self.image_blocks / k,
+                n * self.blocks_per_image(),
                 0.0,
                 ticks * groups * GROUP_TICK_WORK,
             ],
@@ -411,15 +443,9 @@ impl RunSize {
     /// Memory that follows the requests and the peers (bytes): the
     /// requests' records, the peers' slots, bitsets and holder entries, the
     /// leechers' waiting-queue entries and the rarity levels.
-    fn peer_memory(&self, config: &Config, policy: &PolicyDef, words: f64) -> f64 {
-        let k = self.images.max(1.0);
-        let blocks_per_image = self.image_blocks / k;
-        let (chunks, groups_per_leecher) = match (policy.swarms, policy.groups) {
-            (SwarmModel::Cross, Grouping::Chunk) => (self.unique_chunks, self.image_chunks / k),
-            (SwarmModel::Cross, Grouping::Image) => (self.unique_chunks, 1.0),
-            (SwarmModel::Isolated, Grouping::Chunk) => (self.image_chunks, self.image_chunks / k),
-            (SwarmModel::Isolated, Grouping::Image) => (self.image_chunks, 1.0),
-        };
+    fn peer_memory(&self, config: &Config, swarms: SwarmModel, shape: &Shape) -> f64 {
+        let blocks_per_image = self.blocks_per_image();
+        let words = shape.words;
         let (present, leechers) = self.present(config);
         let listed = self.listed(config, present);
         // A data center's hosts keep their slots (and bitsets) for the run.
@@ -444,15 +470,15 @@ impl RunSize {
         } else {
             self.requests * REQUEST_BYTES
         };
-        let levels = present * self.top_key_share(config, policy.swarms);
+        let levels = present * self.top_key_share(config, swarms);
+        let downloads = f64::from(config.peers.max_downloads) + shape.groups_per_leecher;
         records
             + slots * (PEER_BYTES + words * SLOT_WORD_BYTES)
-            + slots
-                * (SLOT_LIST_BYTES + self.image_words(policy.swarms, words) * SLOT_IMAGE_WORD_BYTES)
+            + slots * (SLOT_LIST_BYTES + self.image_words(swarms, words) * SLOT_IMAGE_WORD_BYTES)
             + listed * blocks_per_image * entry_bytes * lists
             + leechers * blocks_per_image * WAITING_ENTRY_BYTES
-            + leechers * (f64::from(config.peers.max_downloads) + groups_per_leecher) * FLOW_BYTES
-            + levels * (words * 8.0 + (chunks + self.images) * 4.0)
+            + leechers * downloads * FLOW_BYTES
+            + levels * (words * 8.0 + (shape.chunks + self.images) * 4.0)
     }
 }
 
