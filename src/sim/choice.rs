@@ -52,18 +52,15 @@ impl Sim<'_> {
     pub(super) fn set_candidates(&mut self, p: PeerId, holder: Option<PeerId>, excluded: &[u32]) {
         #[cfg(test)]
         self.check_unrequested(p);
-        let unrequested = self.holdings.unrequested(p);
+        let unrequested = self.holdings.unrequested_words(p);
         match holder.map(|h| self.holdings.row(h)) {
             Some(served) => keep_nonzero(
                 &mut self.candidates,
-                unrequested
-                    .iter()
-                    .map(|&[w, bits]| (w as usize, bits & served.have(w as usize))),
+                unrequested.map(|(w, bits)| (w, bits & served.have(w))),
             ),
             None => {
                 self.candidates.clear();
-                let words = unrequested.iter().map(|&[w, bits]| (w as usize, bits));
-                self.candidates.extend(words);
+                self.candidates.extend(unrequested);
             }
         }
         if !excluded.is_empty() {

@@ -61,6 +61,17 @@ impl Holdings {
         unrequested::list(&self.bits[start..start + self.stride - 2 * self.words])
     }
 
+    /// [`Holdings::unrequested`] as candidate words `(word index, bits)`.
+    #[inline]
+    pub(super) fn unrequested_words(
+        &self,
+        p: PeerId,
+    ) -> impl ExactSizeIterator<Item = (usize, u64)> + '_ {
+        self.unrequested(p)
+            .iter()
+            .map(|&[w, bits]| (w as usize, bits))
+    }
+
     /// All of `p`'s words, its bits' and its list's (to prefetch them).
     pub(super) fn slot_words(&self, p: PeerId) -> &[u64] {
         let start = p as usize * self.stride;

@@ -186,13 +186,7 @@ impl Sim<'_> {
     pub(super) fn wait(&mut self, p: PeerId) {
         let peer = &self.peers[p as usize];
         self.waiting.waits[p as usize] = true;
-        self.waiting.enqueue(
-            p,
-            self.holdings
-                .unrequested(p)
-                .iter()
-                .map(|&[w, bits]| (w as usize, bits)),
-        );
+        self.waiting.enqueue(p, self.holdings.unrequested_words(p));
         if self.setup.peers.endgame == crate::input::config::Endgame::Switch {
             let in_flight: Vec<(usize, u64)> = peer
                 .server_flows
