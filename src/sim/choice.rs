@@ -83,6 +83,7 @@ impl Sim<'_> {
         let nonzero = slow.filter(|&(_, bits)| bits != 0);
         let expected: Vec<[u64; 2]> = nonzero.map(|(w, bits)| [w as u64, bits]).collect();
         assert_eq!(self.holdings.unrequested(p), &expected[..], "peer {p}");
+        tests::CHECKS.set(tests::CHECKS.get() + 1);
     }
 
     /// Candidates: the blocks of swarm chunk `chunk` that `p` neither holds
@@ -158,5 +159,91 @@ pub(super) mod reference {
             let pick = self.rng.random_range(0..self.ties.len());
             Some(self.ties[pick])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::path::Path;
+
+    use crate::input::config::Config;
+    use crate::scenario::Scenario;
+
+    thread_local! {
+        /// Lists checked against their reference on this thread
+        /// (`Sim::check_unrequested`), to show a run reached the check.
+        pub(super) static CHECKS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Run every policy of `text`; each must reach the list check often.
+    fn run_checking_lists(text: &str) {
+        let config = Config::parse(text, Path::new("test.toml")).unwrap();
+        let scenario = Scenario::build(&config).unwrap();
+        for policy in config.resolved_policies() {
+            let before = CHECKS.get();
+            let out = scenario.run_policy(&policy, &mut |_| {}).unwrap();
+            let checks = CHECKS.get() - before;
+            let name = &policy.name;
+            assert!(out.output.completed > 0, "{name}: nothing completed");
+            assert!(checks > 1_000, "{name}: {checks} list checks");
+        }
+    }
+
+    /// The runs the library's other run tests do not make, where a list
+    /// could drift from its bits: images of unequal sizes and chunks of
+    /// unequal blocks (a manifest), arrivals drawn as the run goes and
+    /// slots reused (`stream`), and a data center's racks with rack-first
+    /// sources and a burst.
+    #[test]
+    fn lists_match_their_bits_on_manifests_streams_and_racks() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/oci/images.toml");
+        let manifest = manifest.display();
+        run_checking_lists(&format!(
+            r#"
+seed = 4
+policies = ["iso", "cross-equ", "cross-prop", "cross-opt", "cross-opt-exact"]
+[content]
+kind = "manifest"
+manifest = "{manifest}"
+[workload]
+rate_per_s = 1.0
+window_s = 30.0
+stream = true
+lifetime_min_s = 2.0
+lifetime_max_s = 4.0
+[server]
+u_s_mbps = 1024.0
+[limits]
+purge_stale_holders = 50
+"#
+        ));
+        run_checking_lists(
+            r#"
+seed = 5
+policies = ["cross-equ", "cross-opt"]
+[content]
+images = 2
+chunks_per_image = 3
+blocks_per_chunk = 40
+block_mb = 8.0
+common_ratio = 0.5
+[workload]
+arrivals = "burst"
+burst_count = 120
+burst_spread_s = 1.0
+lifetime_min_s = 5.0
+lifetime_max_s = 5.0
+[peers]
+upload_mbps = 800.0
+download_cap_mbps = 1200.0
+locality = "rack"
+[server]
+u_s_mbps = 4000.0
+[topology]
+hosts_per_rack = 12
+oversubscription = 4.0
+"#,
+        );
     }
 }
