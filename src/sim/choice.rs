@@ -52,25 +52,27 @@ impl Sim<'_> {
     pub(super) fn set_candidates(&mut self, p: PeerId, holder: Option<PeerId>, excluded: &[u32]) {
         #[cfg(test)]
         self.check_unrequested(p);
-        let unrequested = self.holdings.unrequested_words(p);
+        let unrequested = self.holdings.unrequested(p);
         match holder.map(|h| self.holdings.row(h)) {
             Some(served) => keep_nonzero(
                 &mut self.candidates,
-                unrequested.map(|(w, bits)| (w, bits & served.have(w))),
+                unrequested
+                    .iter()
+                    .map(|&[w, bits]| (w as usize, bits & served.have(w as usize))),
             ),
             None => {
                 self.candidates.clear();
-                self.candidates.extend(unrequested);
+                self.candidates.extend_from_slice(unrequested);
             }
         }
         if !excluded.is_empty() {
             for &k in excluded {
-                let (w, bit) = (k as usize / 64, 1u64 << (k % 64));
-                if let Some(c) = self.candidates.iter_mut().find(|c| c.0 == w) {
-                    c.1 &= !bit;
+                let (w, bit) = (u64::from(k / 64), 1u64 << (k % 64));
+                if let Some(c) = self.candidates.iter_mut().find(|c| c[0] == w) {
+                    c[1] &= !bit;
                 }
             }
-            self.candidates.retain(|&(_, bits)| bits != 0);
+            self.candidates.retain(|&[_, bits]| bits != 0);
         }
     }
 
@@ -97,11 +99,11 @@ impl Sim<'_> {
 }
 
 /// Set `candidates` to the words of `words` with some bit set, in order.
-fn keep_nonzero(candidates: &mut Vec<(usize, u64)>, words: impl Iterator<Item = (usize, u64)>) {
+fn keep_nonzero(candidates: &mut Vec<[u64; 2]>, words: impl Iterator<Item = (usize, u64)>) {
     candidates.clear();
     for (w, bits) in words {
         if bits != 0 {
-            candidates.push((w, bits));
+            candidates.push([w as u64, bits]);
         }
     }
 }

@@ -101,10 +101,10 @@ impl Sim<'_> {
             let rack = self.racks.rack(p) as usize;
             let held = &self.by_rack.held[rack * words..(rack + 1) * words];
             let all = self.candidates.clone();
-            for (w, bits) in &mut self.candidates {
-                *bits &= held[*w];
+            for [w, bits] in &mut self.candidates {
+                *bits &= held[*w as usize];
             }
-            self.candidates.retain(|&(_, bits)| bits != 0);
+            self.candidates.retain(|&[_, bits]| bits != 0);
             if let Some(key) = self.pick_block(p, true) {
                 return Some(key);
             }
@@ -161,9 +161,9 @@ impl Sim<'_> {
         let words = self.space.words;
         let rack = self.racks.rack(l) as usize;
         let held = &self.by_rack.held[rack * words..(rack + 1) * words];
-        for (w, bits) in &mut self.candidates {
-            *bits &= !held[*w];
+        for [w, bits] in &mut self.candidates {
+            *bits &= !held[*w as usize];
         }
-        self.candidates.retain(|&(_, bits)| bits != 0);
+        self.candidates.retain(|&[_, bits]| bits != 0);
     }
 }

@@ -296,7 +296,7 @@ impl Rarity {
         &self,
         order: PieceSelection,
         scope: Scope,
-        candidates: &[(usize, u64)],
+        candidates: &[[u64; 2]],
         need_holder: bool,
         floor: usize,
         rng: &mut Xoshiro256PlusPlus,
@@ -309,11 +309,14 @@ impl Rarity {
             }
         };
         match order {
-            PieceSelection::Sequential => candidates.iter().find_map(|&(w, bits)| {
-                let b = held(w, bits);
+            PieceSelection::Sequential => candidates.iter().find_map(|&[w, bits]| {
+                let b = held(w as usize, bits);
                 (b != 0).then(|| (w * 64) as u32 + b.trailing_zeros())
             }),
-            PieceSelection::Random => draw(candidates.iter().map(|&(w, b)| (w, held(w, b))), rng),
+            PieceSelection::Random => {
+                let words = candidates.iter().map(|&[w, b]| (w as usize, b));
+                draw(words.map(|(w, b)| (w, held(w, b))), rng)
+            }
             PieceSelection::Rarest => {
                 if at_most_keys(candidates, DIRECT_SCAN_KEYS) {
                     return self.rarest_by_scan(candidates, need_holder, rng);
@@ -333,7 +336,9 @@ impl Rarity {
                 }
                 loop {
                     let at = &self.levels[level * self.words..(level + 1) * self.words];
-                    let tied = candidates.iter().map(|&(w, bits)| (w, bits & at[w]));
+                    let tied = candidates
+                        .iter()
+                        .map(|&[w, bits]| (w as usize, bits & at[w as usize]));
                     // One pass counts the tied keys (none at most levels
                     // visited); a second, only where some are, finds the
                     // one drawn.
@@ -354,7 +359,7 @@ impl Rarity {
     /// one chunk's blocks), and the same choice and draw.
     fn rarest_by_scan(
         &self,
-        candidates: &[(usize, u64)],
+        candidates: &[[u64; 2]],
         need_holder: bool,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Option<u32> {
@@ -388,9 +393,9 @@ const DIRECT_SCAN_KEYS: u32 = 16;
 
 /// Whether the candidate words hold at most `n` keys: counted until they
 /// are more, which early in a download the first word alone is.
-fn at_most_keys(candidates: &[(usize, u64)], n: u32) -> bool {
+fn at_most_keys(candidates: &[[u64; 2]], n: u32) -> bool {
     let mut keys = 0;
-    for &(_, bits) in candidates {
+    for &[_, bits] in candidates {
         keys += bits.count_ones();
         if keys > n {
             return false;
@@ -400,8 +405,8 @@ fn at_most_keys(candidates: &[(usize, u64)], n: u32) -> bool {
 }
 
 /// The keys of candidate words, in key order.
-fn candidate_keys(candidates: &[(usize, u64)]) -> impl Iterator<Item = u32> + '_ {
-    candidates.iter().flat_map(|&(w, mut bits)| {
+fn candidate_keys(candidates: &[[u64; 2]]) -> impl Iterator<Item = u32> + '_ {
+    candidates.iter().flat_map(|&[w, mut bits]| {
         std::iter::from_fn(move || {
             (bits != 0).then(|| {
                 let key = (w * 64) as u32 + bits.trailing_zeros();
@@ -545,13 +550,18 @@ mod tests {
         space: &Space,
         image: usize,
         mask: impl Fn(usize, usize) -> u64,
-    ) -> Vec<(usize, u64)> {
+    ) -> Vec<[u64; 2]> {
         space
             .image_keys(image)
             .enumerate()
-            .map(|(i, (w, bits))| (w, bits & mask(i, w)))
-            .filter(|&(_, b)| b != 0)
+            .map(|(i, (w, bits))| [w as u64, bits & mask(i, w)])
+            .filter(|&[_, b]| b != 0)
             .collect()
+    }
+
+    /// Candidate words as the reference takes them, `(word index, bits)`.
+    fn as_pairs(candidates: &[[u64; 2]]) -> impl Iterator<Item = (usize, u64)> + '_ {
+        candidates.iter().map(|&[w, bits]| (w as usize, bits))
     }
 
     /// Apply `changes` (key, up) to `rarity`: up, or down when the key has
@@ -593,8 +603,7 @@ mod tests {
                         ties: Vec::new(),
                     };
                     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-                    let slow =
-                        reference.pick(rarity.counts(), candidates.iter().copied(), need_holder);
+                    let slow = reference.pick(rarity.counts(), as_pairs(&candidates), need_holder);
                     let scope = Scope::Image(image);
                     let fast = rarity.pick(order, scope, &candidates, need_holder, floor, &mut rng);
                     prop_assert_eq!(slow, fast);
@@ -604,10 +613,10 @@ mod tests {
             // A choice among one chunk's keys walks the chunk's levels.
             for &chunk in &space.image_chunks[image] {
                 let (first, end) = space.chunk_range(chunk);
-                let in_chunk: Vec<(usize, u64)> = candidates
+                let in_chunk: Vec<[u64; 2]> = candidates
                     .iter()
-                    .map(|&(w, bits)| (w, bits & range_mask(w, first, end)))
-                    .filter(|&(_, bits)| bits != 0)
+                    .map(|&[w, bits]| [w, bits & range_mask(w as usize, first, end)])
+                    .filter(|&[_, bits]| bits != 0)
                     .collect();
                 let mut reference = Picker {
                     order: PieceSelection::Rarest,
@@ -615,7 +624,7 @@ mod tests {
                     ties: Vec::new(),
                 };
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-                let slow = reference.pick(rarity.counts(), in_chunk.iter().copied(), false);
+                let slow = reference.pick(rarity.counts(), as_pairs(&in_chunk), false);
                 let (order, scope) = (PieceSelection::Rarest, Scope::Chunk { chunk, image });
                 let fast = rarity.pick(order, scope, &in_chunk, false, floor, &mut rng);
                 prop_assert_eq!(slow, fast, "chunk {}", chunk);

@@ -100,8 +100,10 @@ pub(super) struct Sim<'a> {
     pub(super) ticks: Vec<TickRecord>,
     pub(super) counters: RunCounters,
     pub(super) peer_mb_by_chunk: Vec<f64>,
-    /// Candidate words of a block choice, reused.
-    pub(super) candidates: Vec<(usize, u64)>,
+    /// Candidate words of a block choice, reused: `[word index, bits]`,
+    /// the unrequested lists' own form, so that a leecher's list is copied
+    /// whole.
+    pub(super) candidates: Vec<[u64; 2]>,
     /// The rack of every host (one rack without `[topology]`).
     pub(super) racks: Racks,
     /// The links as a max-min network, when a download cap or a capped rack
