@@ -215,10 +215,10 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// The simulator's speed: every preset on the paper's default and the
-    /// flash crowd (configs/flash-crowd.toml) at 1k, 10k and 100k hosts, one
-    /// single-threaded run each (or N rounds of them, --rounds); prints
-    /// blocks/s and writes bench.csv.
+    /// The simulator's speed: every preset on the paper's default (at 2 and
+    /// at 5 requests/s) and the flash crowd (configs/flash-crowd.toml) at 1k,
+    /// 10k and 100k hosts, one single-threaded run each (or N rounds of
+    /// them, --rounds); prints blocks/s and writes bench.csv.
     Bench(BenchArgs),
     /// Regenerate the paper's Figures 5-7 (Zipf and uniform) as CSV and SVG.
     Figures {

@@ -157,6 +157,9 @@ fn bench_prints_its_table_and_writes_bench_csv() {
         "(64 MiB)",
         "64MiB_ns",
         "fastest of 2 rounds",
+        "paper-default ",
+        "paper-at-5rps ",
+        "flash-crowd ",
     ] {
         assert!(stdout.contains(fragment), "no `{fragment}` in {stdout}");
     }
@@ -189,12 +192,16 @@ fn bench_prints_its_table_and_writes_bench_csv() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let scenarios: Vec<(&str, &str, &str)> = rows.iter().map(|r| (&r[0], &r[1], &r[2])).collect();
-    assert_eq!(scenarios[1], ("flash-crowd", "cross-equ", "200"));
-    assert_eq!(scenarios.len(), 2);
+    assert_eq!(scenarios[2], ("flash-crowd", "cross-equ", "200"));
+    assert_eq!(scenarios.len(), 3);
     assert_eq!(scenarios[0].0, "paper-default");
+    assert_eq!(scenarios[1].0, "paper-at-5rps");
+    // The same 30 s window at 5 requests/s rather than 2: more VMs.
+    let vms = |r: &csv::StringRecord| r[3].parse::<usize>().unwrap();
+    assert!(vms(&rows[1]) > vms(&rows[0]), "{rows:?}");
     // 200 hosts: 20 preheated seeders and 180 VMs, each fetching 50 blocks.
-    assert_eq!(&rows[1][3], "180");
-    assert_eq!(&rows[1][5], "9000");
+    assert_eq!(&rows[2][3], "180");
+    assert_eq!(&rows[2][5], "9000");
     for r in &rows {
         assert_eq!(&r[13], "done", "{r:?}");
         assert_eq!(&r[14], "2", "both rounds finished: {r:?}");

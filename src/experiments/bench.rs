@@ -1,7 +1,7 @@
 //! `vmswarm bench`: the simulator's speed on fixed scenarios, so that anyone
 //! can rerun the README's speed table: every preset on the paper's default
-//! setup, then the flash crowd of `configs/flash-crowd.toml` at growing host
-//! counts. Runs go one at a time on one thread, so each measures the
+//! setup, at its own 2 requests/s and at 5, then the flash crowd of
+//! `configs/flash-crowd.toml` at growing host counts. Runs go one at a time on one thread, so each measures the
 //! simulator alone (the machine's other load aside, which the table shows).
 //!
 //! A flash crowd run has a wall-clock budget. The simulator checks only
@@ -96,8 +96,14 @@ pub const MIN_HOSTS: u64 = 10;
 /// hosts, so 10^7 hosts already take tens of GB.
 pub const MAX_HOSTS: u64 = 10_000_000;
 /// The arrival window of the paper's default in `tiny` mode (s), which
-/// makes it about 60 VMs: for tests, which must not wait for a real run.
+/// makes it about 60 VMs (150 at 5 requests/s): for tests, which must not
+/// wait for a real run.
 const TINY_WINDOW_S: f64 = 30.0;
+
+/// The request rate of the paper's default's second scenario (requests/s):
+/// issue 9 sets a target of its own there, where more leechers are
+/// present at once (Fig. 5 goes up to it).
+pub const HIGH_RATE_PER_S: f64 = 5.0;
 
 /// Preheated seeders and leechers of a flash crowd of `hosts` hosts: 10%
 /// seeders (rounded), the rest leechers, so that they sum to `hosts`.
@@ -109,8 +115,9 @@ pub fn split_hosts(hosts: u64) -> (usize, usize) {
 /// What the bench runs, every config checked before anything runs.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The paper's default with the policies to run.
-    pub paper: Config,
+    /// The paper's default with the policies to run, named as in the
+    /// table: at its own rate, then at [`HIGH_RATE_PER_S`].
+    pub paper: Vec<(&'static str, Config)>,
     /// The flash crowd configs with their host counts, smallest first.
     pub flash: Vec<(u64, Config)>,
     /// Wall-clock budget of one flash crowd run (s); infinite for none.
@@ -217,8 +224,14 @@ impl Plan {
             paper.set_policies(opts.policies.clone(), Path::new(PAPER_DEFAULT.file))?;
         }
         paper.validate(Path::new(PAPER_DEFAULT.file))?;
+        let mut high_rate = paper.clone();
+        high_rate.workload.rate_per_s = HIGH_RATE_PER_S;
+        high_rate.validate(Path::new(PAPER_DEFAULT.file))?;
         Ok(Plan {
-            paper,
+            paper: vec![
+                (SCENARIO_PAPER, paper),
+                (SCENARIO_PAPER_HIGH_RATE, high_rate),
+            ],
             flash,
             max_wall_s: opts.max_wall_s,
             rounds: opts.rounds,
@@ -268,14 +281,16 @@ impl Plan {
             on_row(&row);
             rows.push(row);
         };
-        let paper = Scenario::build(&self.paper)?;
-        let vms = paper.workload.requests.len();
-        for policy in self.paper.resolved_policies() {
-            let row = match interrupted(stop) {
-                Some(why) => Row::new(SCENARIO_PAPER, &policy.name, vms as u64, vms, why),
-                None => measure(SCENARIO_PAPER, &paper, &policy, None)?,
-            };
-            emit(row, &mut rows);
+        for (name, config) in &self.paper {
+            let paper = Scenario::build(config)?;
+            let vms = paper.workload.requests.len();
+            for policy in config.resolved_policies() {
+                let row = match interrupted(stop) {
+                    Some(why) => Row::new(name, &policy.name, vms as u64, vms, why),
+                    None => measure(name, &paper, &policy, None)?,
+                };
+                emit(row, &mut rows);
+            }
         }
         // (hosts, events/s of its slowest policy) of the sizes that finished.
         let mut speeds: Vec<(u64, f64)> = Vec::new();
@@ -359,6 +374,8 @@ pub fn fastest(rounds: &[Vec<Row>]) -> Vec<Row> {
 
 /// Scenario names in the table and `bench.csv`.
 const SCENARIO_PAPER: &str = "paper-default";
+/// The paper's default at [`HIGH_RATE_PER_S`].
+const SCENARIO_PAPER_HIGH_RATE: &str = "paper-at-5rps";
 const SCENARIO_FLASH: &str = "flash-crowd";
 
 fn interrupted(stop: &AtomicBool) -> Option<String> {
@@ -480,7 +497,7 @@ impl Outcome {
 /// stopped or skipped) are `None`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// `paper-default` or `flash-crowd`.
+    /// `paper-default`, `paper-at-5rps` or `flash-crowd`.
     pub scenario: String,
     /// The policy.
     pub policy: String,
@@ -778,6 +795,16 @@ mod tests {
         .to_string();
         assert!(e.contains("--policy `nope`"), "{e}");
         let plan = Plan::new(&opts(vec![10_000, 1_000, 1_000], 1.0)).unwrap();
+        // The paper's default at its own rate, then at the high one, alike
+        // but for the rate.
+        let [(name, own), (high_name, high)] = &plan.paper[..] else {
+            panic!("{} paper scenarios", plan.paper.len());
+        };
+        assert_eq!((*name, *high_name), ("paper-default", "paper-at-5rps"));
+        assert_eq!(own.workload.rate_per_s, 2.0);
+        assert_eq!(high.workload.rate_per_s, HIGH_RATE_PER_S);
+        assert_eq!(high.resolved_policies(), own.resolved_policies());
+        assert_eq!(high.workload.window_s, own.workload.window_s);
         let sizes: Vec<u64> = plan.flash.iter().map(|(n, _)| *n).collect();
         assert_eq!(sizes, [1_000, 10_000]);
         assert_eq!(plan.flash[1].1.workload.burst_count, 9_000);
@@ -845,9 +872,10 @@ mod tests {
         let stop = AtomicBool::new(true);
         let mut seen = Vec::new();
         let rows = plan.run(&stop, &mut |round, _| seen.push(round)).unwrap();
-        // One round, every run skipped as interrupted.
-        assert_eq!(seen, [0, 0]);
-        assert_eq!(rows.len(), 2);
+        // One round, every run skipped as interrupted: the paper's default
+        // at both rates and the crowd.
+        assert_eq!(seen, [0, 0, 0]);
+        assert_eq!(rows.len(), 3);
         assert!(rows.iter().all(|r| r.outcome.note().contains("Ctrl-C")));
     }
 
