@@ -3,13 +3,13 @@
 //! The simulator's wall time depends on how long a load that misses a
 //! core's private cache takes, which the load average does not show: a
 //! run of the paper's default misses a 512 KiB private cache 1.9-2.8 times
-//! per block (cachegrind, README "Speed"), half of them on sampled
+//! per block (cachegrind, docs/speed.md), half of them on sampled
 //! holder-list entries, so it matters whether the shared cache answers
 //! (tens of ns) or memory does (some 200 ns, when neighbours on a cloud
-//! host fill the shared cache). On the README's machine the same code ran
-//! 1.5-2.6 times slower on such a day, with the load average near 0. So
-//! the bench measures, before each round, one step of a chase of
-//! dependent loads through three spans of memory: one a core's private
+//! host fill the shared cache). On the machine of docs/speed.md the same
+//! code ran 1.5-2.6 times slower on such a day, with the load average
+//! near 0. So the bench measures, before each round, one step of a chase
+//! of dependent loads through three spans of memory: one a core's private
 //! cache holds (256 KiB), one a quiet shared cache holds (8 MiB), and one
 //! no cache holds (64 MiB). Two tables whose probes differ much were
 //! measured on different machines, in effect.

@@ -7,7 +7,7 @@
 //! delivery appends to, and they outgrow a core's private cache: on the
 //! paper's default, half the lists' bytes cut the misses of a 512 KiB
 //! cache by 24% (cross-equ) and 18% (cross-opt), with the same entries in
-//! the same order, so every choice is unchanged (README "Speed").
+//! the same order, so every choice is unchanged (docs/speed.md).
 
 use super::state::PeerId;
 
