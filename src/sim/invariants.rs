@@ -18,6 +18,13 @@ pub fn check_invariants(
     peers: &PeersConfig,
     server: &ServerConfig,
 ) -> Result<(), String> {
+    check_counters(out, requests, peers)?;
+    check_ticks(out, server)
+}
+
+/// The run's counters: completions, duplicates, conservation of data, and
+/// the peers' and links' capacities.
+fn check_counters(out: &RunOutput, requests: usize, peers: &PeersConfig) -> Result<(), String> {
     let c = &out.counters;
     let recorded = if out.vms_streamed {
         out.completed
@@ -66,6 +73,12 @@ pub fn check_invariants(
             c.cross_rack_mb, c.peer_sent_mb
         ));
     }
+    Ok(())
+}
+
+/// The server's ticks: each allocation within `u_s`, and no group sending
+/// more in a tick than the rate it was given at the tick's start.
+fn check_ticks(out: &RunOutput, server: &ServerConfig) -> Result<(), String> {
     let eps = 1e-9;
     let mut previous: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
     let mut current: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();

@@ -224,6 +224,21 @@ fn time_of(regime: Regime) -> f64 {
     }
 }
 
+/// The arrival rate (per s) and mean seeding time (s) the runs' sample
+/// paths realised over the window `[t0, t1)`. The fluid model is fed these,
+/// not the configured ones: with a few hundred arrivals per seed, Poisson
+/// noise alone is several percent.
+fn realised_arrivals(results: &[(Scenario, PolicyRun)], t0: f64, t1: f64) -> (f64, f64) {
+    let in_window: Vec<f64> = results
+        .iter()
+        .flat_map(|(s, _)| &s.workload.requests)
+        .filter(|r| (t0..t1).contains(&r.arrival_s))
+        .map(|r| r.lifetime_s)
+        .collect();
+    let lambda_hat = in_window.len() as f64 / (results.len() as f64 * (t1 - t0));
+    (lambda_hat, mean(in_window.iter().copied()))
+}
+
 /// One isolated swarm: `T_d` against eq. (2), leechers and seeders against eq. (1).
 pub fn single_swarm(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, ValidationError> {
     let (lambda, u_s) = (1.0, 256.0);
@@ -235,18 +250,8 @@ pub fn single_swarm(settings: &Settings, tolerance: f64) -> Result<Vec<Check>, V
             .iter()
             .map(|(_, r)| r.output.counters.leecher_efficiency()),
     );
-    // The fluid model is fed the arrival rate and seeding time this sample
-    // path realised over the measured window, not the configured ones: with
-    // a few hundred arrivals per seed, Poisson noise alone is several percent.
     let (t0, t1) = (config.workload.warmup_s(), config.workload.window_s);
-    let in_window: Vec<f64> = results
-        .iter()
-        .flat_map(|(s, _)| &s.workload.requests)
-        .filter(|r| (t0..t1).contains(&r.arrival_s))
-        .map(|r| r.lifetime_s)
-        .collect();
-    let lambda_hat = in_window.len() as f64 / (results.len() as f64 * (t1 - t0));
-    let seed_time_hat = mean(in_window.iter().copied());
+    let (lambda_hat, seed_time_hat) = realised_arrivals(&results, t0, t1);
     let model = IsolatedModel {
         file_mb: F_MB,
         u_c_mbps: U_C_MBPS,
