@@ -207,7 +207,7 @@ seed = 4
 policies = ["iso", "cross-equ", "cross-prop", "cross-opt", "cross-opt-exact"]
 [content]
 kind = "manifest"
-manifest = "{manifest}"
+manifest = '{manifest}'
 [workload]
 rate_per_s = 1.0
 window_s = 30.0
