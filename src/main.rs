@@ -30,7 +30,8 @@ struct Cli {
 /// The options of `vmswarm bench`.
 #[derive(Args)]
 struct BenchArgs {
-    /// Only the paper's default and the flash crowd at 1k and 10k hosts.
+    /// Only the paper's default (at 2 and 5 requests/s) and the flash crowd
+    /// at 1k and 10k hosts.
     #[arg(long)]
     quick: bool,
     /// Flash crowd sizes in hosts (10% seeders), run smallest first

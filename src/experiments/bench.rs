@@ -1,8 +1,9 @@
 //! `vmswarm bench`: the simulator's speed on fixed scenarios, so that anyone
 //! can rerun the README's speed table: every preset on the paper's default
 //! setup, at its own 2 requests/s and at 5, then the flash crowd of
-//! `configs/flash-crowd.toml` at growing host counts. Runs go one at a time on one thread, so each measures the
-//! simulator alone (the machine's other load aside, which the table shows).
+//! `configs/flash-crowd.toml` at growing host counts. Runs go one at a
+//! time on one thread, so each measures the simulator alone (the
+//! machine's other load aside, which the table shows).
 //!
 //! A flash crowd run has a wall-clock budget. The simulator checks only
 //! `[limits]` while it runs, so the budget is turned into
@@ -374,7 +375,8 @@ pub fn fastest(rounds: &[Vec<Row>]) -> Vec<Row> {
 
 /// Scenario names in the table and `bench.csv`.
 const SCENARIO_PAPER: &str = "paper-default";
-/// The paper's default at [`HIGH_RATE_PER_S`].
+/// The paper's default at [`HIGH_RATE_PER_S`] (the name spells the rate:
+/// change both together).
 const SCENARIO_PAPER_HIGH_RATE: &str = "paper-at-5rps";
 const SCENARIO_FLASH: &str = "flash-crowd";
 

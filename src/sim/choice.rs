@@ -178,8 +178,9 @@ mod tests {
         pub(super) static CHECKS: Cell<u64> = const { Cell::new(0) };
     }
 
-    /// Run every policy of `text`; each must reach the list check often.
-    fn run_checking_lists(text: &str) {
+    /// Run every policy of `text`; each must reach the list check often,
+    /// and with `purges`, purge departed holders (slots then get reused).
+    fn run_checking_lists(text: &str, purges: bool) {
         let config = Config::parse(text, Path::new("test.toml")).unwrap();
         let scenario = Scenario::build(&config).unwrap();
         for policy in config.resolved_policies() {
@@ -189,6 +190,8 @@ mod tests {
             let name = &policy.name;
             assert!(out.output.completed > 0, "{name}: nothing completed");
             assert!(checks > 1_000, "{name}: {checks} list checks");
+            let purged = out.output.counters.holder_purges;
+            assert!(!purges || purged > 0, "{name}: no purge");
         }
     }
 
@@ -201,8 +204,9 @@ mod tests {
     fn lists_match_their_bits_on_manifests_streams_and_racks() {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/oci/images.toml");
         let manifest = manifest.display();
-        run_checking_lists(&format!(
-            r#"
+        run_checking_lists(
+            &format!(
+                r#"
 seed = 4
 policies = ["iso", "cross-equ", "cross-prop", "cross-opt", "cross-opt-exact"]
 [content]
@@ -219,7 +223,9 @@ u_s_mbps = 1024.0
 [limits]
 purge_stale_holders = 50
 "#
-        ));
+            ),
+            true,
+        );
         run_checking_lists(
             r#"
 seed = 5
@@ -246,6 +252,7 @@ u_s_mbps = 4000.0
 hosts_per_rack = 12
 oversubscription = 4.0
 "#,
+            false,
         );
     }
 }

@@ -61,7 +61,8 @@ impl Holdings {
         unrequested::list(&self.bits[start..start + self.stride - 2 * self.words])
     }
 
-    /// [`Holdings::unrequested`] as candidate words `(word index, bits)`.
+    /// [`Holdings::unrequested`] as `(word index, bits)` pairs (what the
+    /// waiting queues take).
     #[inline]
     pub(super) fn unrequested_words(
         &self,

@@ -286,8 +286,8 @@ impl Rarity {
         }
     }
 
-    /// Pick a key of `scope` among `candidates` (non-zero words `(word
-    /// index, bits)`, in increasing word order, all keys of `scope`) by the
+    /// Pick a key of `scope` among `candidates` (non-zero words `[word
+    /// index, bits]`, in increasing word order, all keys of `scope`) by the
     /// selection order; with `need_holder`, keys nobody holds are skipped.
     /// No candidate that some peer holds sits below `floor` (a [`Floor`]'s
     /// level, or 0). Same result and draws as the reference
