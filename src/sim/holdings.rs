@@ -57,8 +57,7 @@ impl Holdings {
     /// once it departed).
     #[inline]
     pub(super) fn unrequested(&self, p: PeerId) -> &[[u64; 2]] {
-        let start = p as usize * self.stride + 2 * self.words;
-        unrequested::list(&self.bits[start..start + self.stride - 2 * self.words])
+        unrequested::list(&self.bits[self.list_range(p)])
     }
 
     /// [`Holdings::unrequested`] as `(word index, bits)` pairs (what the
@@ -79,10 +78,17 @@ impl Holdings {
         &self.bits[start..start + self.stride]
     }
 
+    /// Where in `bits` `p`'s list of unrequested blocks lies: its slot's
+    /// words after the bitsets.
+    fn list_range(&self, p: PeerId) -> std::ops::Range<usize> {
+        let start = p as usize * self.stride;
+        start + 2 * self.words..start + self.stride
+    }
+
     /// The words of `p`'s list of unrequested blocks.
     fn list_region(&mut self, p: PeerId) -> &mut [u64] {
-        let start = p as usize * self.stride;
-        &mut self.bits[start + 2 * self.words..start + self.stride]
+        let range = self.list_range(p);
+        &mut self.bits[range]
     }
 
     /// `p`'s bits, for loops over its words.
