@@ -314,8 +314,10 @@ impl Rarity {
                 (b != 0).then(|| (w * 64) as u32 + b.trailing_zeros())
             }),
             PieceSelection::Random => {
-                let words = candidates.iter().map(|&[w, b]| (w as usize, b));
-                draw(words.map(|(w, b)| (w, held(w, b))), rng)
+                let words = candidates
+                    .iter()
+                    .map(|&[w, b]| (w as usize, held(w as usize, b)));
+                draw(words, rng)
             }
             PieceSelection::Rarest => {
                 if at_most_keys(candidates, DIRECT_SCAN_KEYS) {
