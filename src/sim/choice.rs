@@ -27,6 +27,23 @@ impl Sim<'_> {
         self.pick_in(p, Scope::Chunk { chunk, image }, false)
     }
 
+    /// [`Sim::pick_block`] among all of `p`'s unrequested blocks, read from
+    /// its list in place: most choices exclude nothing, and copying the
+    /// list into `self.candidates` cost some 2% of a run.
+    pub(super) fn pick_unrequested(&mut self, p: PeerId, need_holder: bool) -> Option<u32> {
+        #[cfg(test)]
+        self.check_unrequested(p);
+        let peer = &self.peers[p as usize];
+        self.rarity.pick(
+            self.order,
+            Scope::Image(peer.image as usize),
+            self.holdings.unrequested(p),
+            need_holder,
+            self.rarity.floor_level(peer.floor),
+            &mut self.block_rng,
+        )
+    }
+
     fn pick_in(&mut self, p: PeerId, scope: Scope, need_holder: bool) -> Option<u32> {
         let peer = &self.peers[p as usize];
         self.rarity.pick(

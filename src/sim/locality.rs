@@ -95,26 +95,40 @@ impl Sim<'_> {
     /// holds; under rack locality, among those a host of its rack holds
     /// first.
     pub(super) fn pick_request(&mut self, p: PeerId, excluded: &[u32]) -> Option<u32> {
-        self.set_candidates(p, None, excluded);
-        if self.rack_first() {
-            let words = self.space.words;
-            let rack = self.racks.rack(p) as usize;
-            let held = &self.by_rack.held[rack * words..(rack + 1) * words];
-            let all = self.candidates.clone();
-            for [w, bits] in &mut self.candidates {
-                *bits &= held[*w as usize];
-            }
-            self.candidates.retain(|&[_, bits]| bits != 0);
-            if let Some(key) = self.pick_block(p, true) {
+        let key = if excluded.is_empty() && !self.rack_first() {
+            self.pick_unrequested(p, true)
+        } else {
+            self.set_candidates(p, None, excluded);
+            // A block from the rack is not the rarest of all: no floor.
+            if self.rack_first()
+                && let Some(key) = self.pick_in_rack(p)
+            {
                 return Some(key);
             }
-            self.candidates = all;
-        }
-        let key = self.pick_block(p, true);
+            self.pick_block(p, true)
+        };
         if let Some(key) = key
             && excluded.is_empty()
         {
             self.note_rarest(p, key);
+        }
+        key
+    }
+
+    /// [`Sim::pick_block`] among the candidates some host of `p`'s rack
+    /// holds; the candidates are left as they were when there is none.
+    fn pick_in_rack(&mut self, p: PeerId) -> Option<u32> {
+        let words = self.space.words;
+        let rack = self.racks.rack(p) as usize;
+        let held = &self.by_rack.held[rack * words..(rack + 1) * words];
+        let all = self.candidates.clone();
+        for [w, bits] in &mut self.candidates {
+            *bits &= held[*w as usize];
+        }
+        self.candidates.retain(|&[_, bits]| bits != 0);
+        let key = self.pick_block(p, true);
+        if key.is_none() {
+            self.candidates = all;
         }
         key
     }

@@ -21,10 +21,7 @@ impl Sim<'_> {
             return;
         }
         let key = match self.setup.policy.groups {
-            Grouping::Image => {
-                self.set_candidates(p, None, &[]);
-                self.pick_block(p, false)
-            }
+            Grouping::Image => self.pick_unrequested(p, false),
             Grouping::Chunk => {
                 self.set_chunk_candidates(p, g);
                 self.pick_block_in_chunk(p, g)
