@@ -188,14 +188,14 @@ impl Sim<'_> {
         self.waiting.waits[p as usize] = true;
         self.waiting.enqueue(p, self.holdings.unrequested_words(p));
         if self.setup.peers.endgame == crate::input::config::Endgame::Switch {
-            let in_flight: Vec<(usize, u64)> = peer
+            let (flows, rarity) = (&self.flows, &self.rarity);
+            let in_flight = peer
                 .server_flows
                 .iter()
-                .map(|&(_, f)| self.flows[f as usize].key)
-                .filter(|&k| self.rarity.count(k) > 0)
-                .map(|k| (k as usize / 64, 1u64 << (k % 64)))
-                .collect();
-            self.waiting.enqueue(p, in_flight.into_iter());
+                .map(|&(_, f)| flows[f as usize].key)
+                .filter(|&k| rarity.count(k) > 0)
+                .map(|k| (k as usize / 64, 1u64 << (k % 64)));
+            self.waiting.enqueue(p, in_flight);
         }
     }
 
