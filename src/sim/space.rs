@@ -204,6 +204,15 @@ pub(super) fn set_summarized(bitmap: &mut [u64], summary: &mut [u64], i: usize, 
     }
 }
 
+/// Set the bits `bits` (not zero) of word `w` of `bitmap`, keeping
+/// `summary` in step as [`set_summarized`] does: many keys of one word at
+/// once.
+pub(super) fn set_word_summarized(bitmap: &mut [u64], summary: &mut [u64], w: usize, bits: u64) {
+    debug_assert!(bits != 0);
+    bitmap[w] |= bits;
+    summary[w / 64] |= 1 << (w % 64);
+}
+
 /// The keys `[first, end)` as bitset words `(word index, bits)`.
 pub(super) fn range_words(first: u32, end: u32) -> impl Iterator<Item = (usize, u64)> {
     (first as usize / 64..(end as usize).div_ceil(64)).map(move |w| (w, range_mask(w, first, end)))
@@ -250,6 +259,21 @@ mod tests {
         assert_eq!(range_mask(0, 2, 4), 0b1100);
         assert_eq!(range_mask(1, 60, 70), 0b11_1111);
         assert_eq!(range_mask(2, 60, 70), 0);
+    }
+
+    #[test]
+    fn a_word_set_at_once_is_its_bits_set_one_by_one() {
+        // 130 words: the summary's third word too.
+        let (mut one_by_one, mut summary_1) = (vec![0u64; 130], vec![0u64; 3]);
+        let (mut at_once, mut summary_2) = (vec![0u64; 130], vec![0u64; 3]);
+        for (w, bits) in [(3, 0b1011u64), (129, 1 << 63), (3, 1 << 40), (70, u64::MAX)] {
+            for key in keys(std::iter::once((w, bits))) {
+                set_summarized(&mut one_by_one, &mut summary_1, key as usize, true);
+            }
+            set_word_summarized(&mut at_once, &mut summary_2, w, bits);
+            assert_eq!(at_once, one_by_one);
+            assert_eq!(summary_2, summary_1);
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 
-use super::space::{keys, set_summarized};
+use super::space::{keys, set_summarized, set_word_summarized};
 use super::state::{PeerId, PeerState};
 use super::world::Sim;
 
@@ -122,11 +122,12 @@ impl Waiting {
             queued[w] |= fresh;
             for key in keys(std::iter::once((w, fresh))) {
                 self.queues[key as usize * self.racks + rack].push_back(p);
-                if self.nonempty[w] & (1 << (key % 64)) == 0 {
-                    self.nonempty_keys += 1;
-                    let (bitmap, summary) = (&mut self.nonempty, &mut self.nonempty_words);
-                    set_summarized(bitmap, summary, key as usize, true);
-                }
+            }
+            // The word's keys whose queues were empty, all at once.
+            let filled = fresh & !self.nonempty[w];
+            if filled != 0 {
+                self.nonempty_keys += filled.count_ones() as usize;
+                set_word_summarized(&mut self.nonempty, &mut self.nonempty_words, w, filled);
             }
         }
     }
