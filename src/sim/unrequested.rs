@@ -1,5 +1,6 @@
 //! Each peer's unrequested blocks as a short list of non-zero words, kept
-//! as its bits change, so that a request's candidates are a copy of it.
+//! as its bits change, so that a request's candidates are the list itself
+//! (`Sim::pick_unrequested`), or a copy of it with some blocks excluded.
 //!
 //! A leecher's candidates are the words of its image with some block it
 //! neither holds nor awaits. Computed afresh, that is three loads, two

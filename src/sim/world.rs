@@ -100,9 +100,9 @@ pub(super) struct Sim<'a> {
     pub(super) ticks: Vec<TickRecord>,
     pub(super) counters: RunCounters,
     pub(super) peer_mb_by_chunk: Vec<f64>,
-    /// Candidate words of a block choice, reused: `[word index, bits]`,
-    /// the unrequested lists' own form, so that a leecher's list is copied
-    /// whole.
+    /// Candidate words of a block choice that is not a leecher's whole
+    /// unrequested list (some blocks excluded, a holder's blocks, a rack's,
+    /// a chunk's), reused: `[word index, bits]`, the lists' own form.
     pub(super) candidates: Vec<[u64; 2]>,
     /// The rack of every host (one rack without `[topology]`).
     pub(super) racks: Racks,
@@ -397,7 +397,7 @@ impl<'a> Sim<'a> {
         let r = self.flows[f as usize].receiver;
         prefetch(&self.peers[r as usize]);
         // Its bits, and the list of unrequested words its next request
-        // copies.
+        // reads.
         prefetch(self.holdings.slot_words(r));
     }
 
