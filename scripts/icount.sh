@@ -36,7 +36,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 if [[ -z $bin ]]; then
     cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-    bin="$root/target/release/vmswarm"
+    bin="${CARGO_TARGET_DIR:-$root/target}/release/vmswarm"
 fi
 
 work=$(mktemp -d)
@@ -45,22 +45,27 @@ trap 'rm -rf "$work"' EXIT
 # A copy of a bundled config with `key = old` set to `key = new`; fails if
 # the line is not there, so that a changed config cannot pass unnoticed.
 derive() { # src dst key old new
-    grep -q "^$3 = $4\b" "$1" || { echo "icount.sh: no '$3 = $4' in $1" >&2; exit 1; }
-    sed "s/^$3 = $4\b/$3 = $5/" "$1" >"$2"
+    grep -q "^$3 = $4\( \|\$\)" "$1" || { echo "icount.sh: no '$3 = $4' in $1" >&2; exit 1; }
+    sed "s/^$3 = $4\( \|\$\)/$3 = $5\1/" "$1" >"$2"
+    grep -q "^$3 = $5\( \|\$\)" "$2" || { echo "icount.sh: could not set '$3 = $5' in $2" >&2; exit 1; }
 }
 
 # The column named $2 of the one data row of summary.csv $1.
 column() {
     awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }
-        NR == 2 { print $c }' "$1"
+        NR == 2 { if (c) print $c }' "$1"
 }
 
 printf '%-14s %-16s %9s %12s %16s %12s\n' scenario policy hosts transfers instructions "instr/block"
 count() { # scenario policy config hosts (- for the paper's runs)
     local out="$work/$1-$2-$4"
-    valgrind --tool=callgrind --toggle-collect='vmswarm::sim::simulate' \
+    if ! valgrind --tool=callgrind --toggle-collect='vmswarm::sim::simulate' \
         --callgrind-out-file="$out.cg" \
-        "$bin" run "$3" --policy "$2" --threads 1 --quiet --out "$out" 2>"$out.log"
+        "$bin" run "$3" --policy "$2" --threads 1 --quiet --out "$out" 2>"$out.log"; then
+        echo "icount.sh: the run of $1 $2 failed:" >&2
+        cat "$out.log" >&2
+        exit 1
+    fi
     local instr blocks
     instr=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out.log")
     blocks=$(column "$out/summary.csv" block_transfers)

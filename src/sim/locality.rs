@@ -95,16 +95,18 @@ impl Sim<'_> {
     /// holds; under rack locality, among those a host of its rack holds
     /// first.
     pub(super) fn pick_request(&mut self, p: PeerId, excluded: &[u32]) -> Option<u32> {
-        let key = if excluded.is_empty() && !self.rack_first() {
+        if self.rack_first() {
+            self.set_candidates(p, None, excluded);
+            self.keep_rack_held(p);
+            // A block from the rack is not the rarest of all: no floor.
+            if let Some(key) = self.pick_block(p, true) {
+                return Some(key);
+            }
+        }
+        let key = if excluded.is_empty() {
             self.pick_unrequested(p, true)
         } else {
             self.set_candidates(p, None, excluded);
-            // A block from the rack is not the rarest of all: no floor.
-            if self.rack_first()
-                && let Some(key) = self.pick_in_rack(p)
-            {
-                return Some(key);
-            }
             self.pick_block(p, true)
         };
         if let Some(key) = key
@@ -115,22 +117,15 @@ impl Sim<'_> {
         key
     }
 
-    /// [`Sim::pick_block`] among the candidates some host of `p`'s rack
-    /// holds; the candidates are left as they were when there is none.
-    fn pick_in_rack(&mut self, p: PeerId) -> Option<u32> {
+    /// Keep of the candidates those some host of `p`'s rack holds.
+    fn keep_rack_held(&mut self, p: PeerId) {
         let words = self.space.words;
         let rack = self.racks.rack(p) as usize;
         let held = &self.by_rack.held[rack * words..(rack + 1) * words];
-        let all = self.candidates.clone();
         for [w, bits] in &mut self.candidates {
             *bits &= held[*w as usize];
         }
         self.candidates.retain(|&[_, bits]| bits != 0);
-        let key = self.pick_block(p, true);
-        if key.is_none() {
-            self.candidates = all;
-        }
-        key
     }
 
     /// The source of a request for `key` by `asker`, by the configured

@@ -319,6 +319,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn enqueue_counts_each_key_with_a_queue_once() {
+        let mut waiting = Waiting::new(64 * 3, 1);
+        for p in 0..3 {
+            waiting.add_peer(p, 0);
+        }
+        waiting.enqueue(0, [(0, 0b1011u64), (2, 1 << 63)].into_iter());
+        waiting.enqueue(1, [(0, 0b0110u64), (1, 1)].into_iter());
+        waiting.enqueue(2, [(0, 0b1011u64)].into_iter());
+        // Again: already on those queues, so nothing changes.
+        waiting.enqueue(0, [(0, 0b1011u64)].into_iter());
+        // Keys 0, 1, 2, 3, 64 and 191 have queues.
+        let set: u32 = waiting.nonempty.iter().map(|w| w.count_ones()).sum();
+        assert_eq!(waiting.nonempty_keys, 6);
+        assert_eq!(set, 6);
+        assert_eq!(waiting.nonempty_words, vec![0b111]);
+        let lengths: Vec<usize> = [0, 1, 2, 3, 64, 191]
+            .iter()
+            .map(|&k| waiting.queues[k].len())
+            .collect();
+        assert_eq!(lengths, vec![2, 3, 1, 2, 1, 1]);
+    }
+
+    #[test]
     fn next_word_finds_the_words_with_waiters_in_key_order() {
         // 130 words of keys: three words of the word bitset.
         let mut waiting = Waiting::new(64 * 130, 1);

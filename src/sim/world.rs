@@ -101,8 +101,8 @@ pub(super) struct Sim<'a> {
     pub(super) counters: RunCounters,
     pub(super) peer_mb_by_chunk: Vec<f64>,
     /// Candidate words of a block choice that is not a leecher's whole
-    /// unrequested list (some blocks excluded, a holder's blocks, a rack's,
-    /// a chunk's), reused: `[word index, bits]`, the lists' own form.
+    /// unrequested list (some blocks excluded; those a holder, a rack or a
+    /// chunk has), reused: `[word index, bits]`, the lists' own form.
     pub(super) candidates: Vec<[u64; 2]>,
     /// The rack of every host (one rack without `[topology]`).
     pub(super) racks: Racks,
