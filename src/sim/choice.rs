@@ -29,7 +29,7 @@ impl Sim<'_> {
 
     /// [`Sim::pick_block`] among all of `p`'s unrequested blocks, read from
     /// its list in place: most choices exclude nothing, and copying the
-    /// list into `self.candidates` cost some 2% of a run.
+    /// list into `self.candidates` cost about 3% of a run (docs/speed.md).
     pub(super) fn pick_unrequested(&mut self, p: PeerId, need_holder: bool) -> Option<u32> {
         #[cfg(test)]
         self.check_unrequested(p);
