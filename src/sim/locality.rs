@@ -97,7 +97,7 @@ impl Sim<'_> {
     pub(super) fn pick_request(&mut self, p: PeerId, excluded: &[u32]) -> Option<u32> {
         if self.rack_first() {
             self.set_candidates(p, None, excluded);
-            self.keep_rack_held(p);
+            self.keep_by_rack(p, true);
             // A block from the rack is not the rarest of all: no floor.
             if let Some(key) = self.pick_block(p, true) {
                 return Some(key);
@@ -117,13 +117,15 @@ impl Sim<'_> {
         key
     }
 
-    /// Keep of the candidates those some host of `p`'s rack holds.
-    fn keep_rack_held(&mut self, p: PeerId) {
+    /// Keep of the candidates those some host of `p`'s rack holds
+    /// (`held`), or those no host of it holds.
+    fn keep_by_rack(&mut self, p: PeerId, held: bool) {
         let words = self.space.words;
         let rack = self.racks.rack(p) as usize;
-        let held = &self.by_rack.held[rack * words..(rack + 1) * words];
+        let in_rack = &self.by_rack.held[rack * words..(rack + 1) * words];
+        let flip = if held { 0 } else { u64::MAX };
         for [w, bits] in &mut self.candidates {
-            *bits &= held[*w as usize];
+            *bits &= in_rack[*w as usize] ^ flip;
         }
         self.candidates.retain(|&[_, bits]| bits != 0);
     }
@@ -167,12 +169,6 @@ impl Sim<'_> {
         if !self.rack_first() || !self.racks.crosses(h, l) {
             return;
         }
-        let words = self.space.words;
-        let rack = self.racks.rack(l) as usize;
-        let held = &self.by_rack.held[rack * words..(rack + 1) * words];
-        for [w, bits] in &mut self.candidates {
-            *bits &= !held[*w as usize];
-        }
-        self.candidates.retain(|&[_, bits]| bits != 0);
+        self.keep_by_rack(l, false);
     }
 }
