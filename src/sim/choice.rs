@@ -16,7 +16,7 @@ impl Sim<'_> {
     /// blocks some present peer holds.
     pub(super) fn pick_block(&mut self, p: PeerId, need_holder: bool) -> Option<u32> {
         let image = self.peers[p as usize].image as usize;
-        self.pick_in(p, Scope::Image(image), need_holder)
+        self.pick_in(p, Scope::Image(image), need_holder, Among::Candidates)
     }
 
     /// [`Sim::pick_block`] when `self.candidates` are blocks of swarm chunk
@@ -24,7 +24,7 @@ impl Sim<'_> {
     /// rarest-first walk visits only the levels where the chunk has keys.
     pub(super) fn pick_block_in_chunk(&mut self, p: PeerId, chunk: u32) -> Option<u32> {
         let image = self.peers[p as usize].image as usize;
-        self.pick_in(p, Scope::Chunk { chunk, image }, false)
+        self.pick_in(p, Scope::Chunk { chunk, image }, false, Among::Candidates)
     }
 
     /// [`Sim::pick_block`] among all of `p`'s unrequested blocks, read from
@@ -33,25 +33,21 @@ impl Sim<'_> {
     pub(super) fn pick_unrequested(&mut self, p: PeerId, need_holder: bool) -> Option<u32> {
         #[cfg(test)]
         self.check_unrequested(p);
-        let peer = &self.peers[p as usize];
-        self.rarity.pick(
-            self.order,
-            Scope::Image(peer.image as usize),
-            self.holdings.unrequested(p),
-            need_holder,
-            self.rarity.floor_level(peer.floor),
-            &mut self.block_rng,
-        )
+        let image = self.peers[p as usize].image as usize;
+        self.pick_in(p, Scope::Image(image), need_holder, Among::Unrequested)
     }
 
-    fn pick_in(&mut self, p: PeerId, scope: Scope, need_holder: bool) -> Option<u32> {
-        let peer = &self.peers[p as usize];
+    fn pick_in(&mut self, p: PeerId, scope: Scope, need_holder: bool, among: Among) -> Option<u32> {
+        let candidates = match among {
+            Among::Unrequested => self.holdings.unrequested(p),
+            Among::Candidates => &self.candidates[..],
+        };
         self.rarity.pick(
             self.order,
             scope,
-            &self.candidates,
+            candidates,
             need_holder,
-            self.rarity.floor_level(peer.floor),
+            self.rarity.floor_level(self.peers[p as usize].floor),
             &mut self.block_rng,
         )
     }
@@ -113,6 +109,15 @@ impl Sim<'_> {
         let lacking = chunk_keys.map(|&(w, keys)| (w, row.lacking(w, keys)));
         keep_nonzero(&mut self.candidates, lacking);
     }
+}
+
+/// The candidate words a block choice reads.
+#[derive(Clone, Copy)]
+enum Among {
+    /// The leecher's list of unrequested words, in place.
+    Unrequested,
+    /// `Sim::candidates`, set just before the choice.
+    Candidates,
 }
 
 /// Set `candidates` to the words of `words` with some bit set, in order.
