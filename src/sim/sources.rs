@@ -21,7 +21,10 @@ impl Sim<'_> {
     /// holder offers it a block.
     pub(super) fn fill_downloads(&mut self, p: PeerId) {
         let max_downloads = self.setup.peers.max_downloads;
-        let mut excluded: Vec<u32> = Vec::new();
+        // The blocks whose holders were all busy, at most SOURCE_ATTEMPTS:
+        // on the stack, as a third of requests in a crowd exclude one.
+        let mut excluded = [0u32; SOURCE_ATTEMPTS];
+        let mut n_excluded = 0;
         loop {
             let peer = &self.peers[p as usize];
             if peer.state != PeerState::Leecher {
@@ -32,7 +35,7 @@ impl Sim<'_> {
                 self.waiting.stop(p);
                 return;
             }
-            let key = self.pick_request(p, &excluded);
+            let key = self.pick_request(p, &excluded[..n_excluded]);
             let Some(key) = key else {
                 // Nothing left to request from peers: the end game may move a
                 // server block to a peer; otherwise wait, unless nothing is
@@ -50,8 +53,9 @@ impl Sim<'_> {
             match self.choose_source(key, p) {
                 Found::Holder(h) => self.start_peer_flow(p, h, key),
                 Found::NoneFree => {
-                    excluded.push(key);
-                    if excluded.len() >= SOURCE_ATTEMPTS {
+                    excluded[n_excluded] = key;
+                    n_excluded += 1;
+                    if n_excluded >= SOURCE_ATTEMPTS {
                         self.wait(p);
                         return;
                     }
