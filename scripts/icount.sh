@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Instructions a block transfer, as valgrind's callgrind counts them: the
-# bench's scenarios, one single-threaded `vmswarm run` each. Unlike the wall
-# times of `vmswarm bench`, which follow the machine's load and memory
-# latency (docs/speed.md, "The machine's memory"), a count is the same to
-# within a millionth on every run of one binary (only the temporary paths
-# differ), so two builds compare on one run each.
+# Instructions a block transfer, as valgrind's callgrind counts them, for the
+# bench's own scenarios: `vmswarm bench` runs under callgrind, which counts
+# each call of the simulation (`vmswarm::sim::simulate`, the part whose wall
+# time the bench reports) apart. Unlike the bench's wall times, which follow
+# the machine's load and memory latency (docs/speed.md, "The machine's
+# memory"), a count is the same to within a millionth on every run of one
+# binary, so two builds compare on one run each.
 #
 #   scripts/icount.sh             # every preset on the paper's default at 2
 #                                 # and 5 req/s, the flash crowd at 1k and 10k
@@ -12,11 +13,9 @@
 #   scripts/icount.sh --quick     # cross-equ at 2 and 5 req/s, 1k-host crowd
 #   scripts/icount.sh --bin PATH  # count another build of vmswarm
 #
-# A count covers the simulation alone (`vmswarm::sim::simulate`, whose
-# wall time the bench reports), not reading the config or writing the
-# run's files (cross-opt's wide ticks.csv alone costs some 5% more). Needs
-# valgrind (Debian: `apt-get install valgrind`). Prints a table;
-# writes only under a temporary directory, removed at exit.
+# Counts cover the simulation alone, not building the scenario or writing
+# files. Needs valgrind (Debian: `apt-get install valgrind`). Prints a
+# table; writes only under a temporary directory, removed at exit.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,61 +41,48 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# A copy of a bundled config with `key = old` set to `key = new`; fails if
-# the line is not there, so that a changed config cannot pass unnoticed.
-derive() { # src dst key old new
-    grep -q "^$3 = $4\( \|\$\)" "$1" || { echo "icount.sh: no '$3 = $4' in $1" >&2; exit 1; }
-    sed "s/^$3 = $4\( \|\$\)/$3 = $5\1/" "$1" >"$2"
-    grep -q "^$3 = $5\( \|\$\)" "$2" || { echo "icount.sh: could not set '$3 = $5' in $2" >&2; exit 1; }
-}
+if [[ $quick == 1 ]]; then
+    scope=(--policy cross-equ --hosts 1000)
+else
+    scope=(--hosts 1000,10000)
+fi
+# One round, no memory probe, no time budget (under callgrind a run takes
+# some 50 times as long, which the budget would count against the crowd).
+# `--dump-after` writes the counts of each simulation to a file of its own
+# (cg.out.1, cg.out.2, ... in the order of bench.csv's rows) and zeroes
+# them; the file written at exit then holds the rest, which is nothing.
+if ! valgrind --tool=callgrind --toggle-collect='vmswarm::sim::simulate' \
+    --dump-after='vmswarm::sim::simulate' --callgrind-out-file="$work/cg.out" \
+    "$bin" bench "${scope[@]}" --rounds 1 --no-memory-probe --max-wall-s inf \
+    --quiet --out "$work/bench" 2>"$work/log"; then
+    echo "icount.sh: vmswarm bench failed under callgrind:" >&2
+    cat "$work/log" >&2
+    exit 1
+fi
 
-# The column named $2 of the one data row of summary.csv $1.
-column() {
-    awk -F, -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }
-        NR == 2 { if (c) print $c }' "$1"
-}
+if [[ ! -s $work/bench/bench.csv ]]; then
+    echo "icount.sh: $bin wrote no bench.csv (is it vmswarm?)" >&2
+    exit 1
+fi
+# The bench's rows (scenario, policy, hosts, block transfers, status),
+# numbered in order.
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    { print NR - 1, $c["scenario"], $c["policy"], $c["hosts"], $c["block_transfers"], $c["status"] }' \
+    "$work/bench/bench.csv" >"$work/rows"
+rows=$(wc -l <"$work/rows")
+dumps=$(find "$work" -maxdepth 1 -name 'cg.out.*' | wc -l)
+if [[ $rows == 0 || $rows != "$dumps" ]]; then
+    echo "icount.sh: bench.csv has $rows rows but callgrind counted $dumps simulations" >&2
+    cat "$work/log" >&2
+    exit 1
+fi
 
 printf '%-14s %-16s %9s %12s %16s %12s\n' scenario policy hosts transfers instructions "instr/block"
-count() { # scenario policy config hosts (- for the paper's runs)
-    local out="$work/$1-$2-$4"
-    if ! valgrind --tool=callgrind --toggle-collect='vmswarm::sim::simulate' \
-        --callgrind-out-file="$out.cg" \
-        "$bin" run "$3" --policy "$2" --threads 1 --quiet --out "$out" 2>"$out.log"; then
-        echo "icount.sh: the run of $1 $2 failed:" >&2
-        cat "$out.log" >&2
-        exit 1
-    fi
-    local instr blocks
-    instr=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out.log")
-    blocks=$(column "$out/summary.csv" block_transfers)
-    [[ -n $instr && -n $blocks ]] || { echo "icount.sh: no count for $1 $2 (see below)" >&2; cat "$out.log" >&2; exit 1; }
+while read -r n scenario policy hosts blocks status; do
+    instr=$(sed -n 's/^summary: \([0-9]*\)$/\1/p' "$work/cg.out.$n")
+    [[ $status == done && -n $blocks ]] || { echo "icount.sh: the bench's run $n ($scenario $policy) did not finish: $status" >&2; exit 1; }
     # Zero: the build has no function `vmswarm::sim::simulate` to count in.
-    [[ $instr != 0 ]] || { echo "icount.sh: $bin ran nothing in vmswarm::sim::simulate" >&2; exit 1; }
-    awk -v s="$1" -v p="$2" -v h="$4" -v b="$blocks" -v i="$instr" \
+    [[ -n $instr && $instr != 0 ]] || { echo "icount.sh: no count for $scenario $policy in cg.out.$n" >&2; exit 1; }
+    awk -v s="$scenario" -v p="$policy" -v h="$hosts" -v b="$blocks" -v i="$instr" \
         'BEGIN { printf "%-14s %-16s %9s %12s %16s %12.0f\n", s, p, h, b, i, i / b }'
-}
-
-paper="$root/configs/paper-default.toml"
-derive "$paper" "$work/paper-at-5rps.toml" rate_per_s 2.0 5.0
-crowd="$root/configs/flash-crowd.toml"
-for hosts in 1000 10000; do
-    derive "$crowd" "$work/crowd.tmp" burst_count 900 $((hosts * 9 / 10))
-    derive "$work/crowd.tmp" "$work/crowd-$hosts.toml" initial_seeders 100 $((hosts / 10))
-done
-
-if [[ $quick == 1 ]]; then
-    presets=(cross-equ)
-    sizes=(1000)
-else
-    presets=(iso cross-equ cross-prop cross-opt cross-opt-exact)
-    sizes=(1000 10000)
-fi
-for policy in "${presets[@]}"; do
-    count paper-default "$policy" "$paper" -
-done
-for policy in "${presets[@]}"; do
-    count paper-at-5rps "$policy" "$work/paper-at-5rps.toml" -
-done
-for hosts in "${sizes[@]}"; do
-    count flash-crowd cross-equ "$work/crowd-$hosts.toml" "$hosts"
-done
+done <"$work/rows"
