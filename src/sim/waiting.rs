@@ -48,6 +48,9 @@ pub(super) struct Waiting {
     /// an offer skips the words of its image where no queue can serve,
     /// most of them on the paper's default.
     nonempty_words: Vec<u64>,
+    /// How many times some queue went from empty to non-empty: while it
+    /// stays, queues only empty, so an offer knows where it is.
+    fills: u64,
 }
 
 impl Waiting {
@@ -64,6 +67,7 @@ impl Waiting {
             nonempty: vec![0; n_keys.div_ceil(64)],
             nonempty_keys: 0,
             nonempty_words: vec![0; n_keys.div_ceil(64).div_ceil(64)],
+            fills: 0,
         }
     }
 
@@ -126,6 +130,7 @@ impl Waiting {
             // The word's keys whose queues were empty, all at once.
             let filled = fresh & !self.nonempty[w];
             if filled != 0 {
+                self.fills += 1;
                 self.nonempty_keys += filled.count_ones() as usize;
                 set_word_summarized(&mut self.nonempty, &mut self.nonempty_words, w, filled);
             }
@@ -216,21 +221,34 @@ impl Sim<'_> {
     fn offer_to_waiting(&mut self, h: PeerId) {
         let image = self.peers[h as usize].image as usize;
         // The image's words in key order, each until `h` serves no queue
-        // of it; words where every queue is empty are skipped.
+        // of it; words where every queue is empty are skipped. After each
+        // queue served the search for the next word starts again from
+        // `from`, in case serving filled an earlier queue. `again` is
+        // that search's answer when it is known without searching: no
+        // queue filled meanwhile, so the words before `w` are still
+        // empty, and `w` has a queue left.
         let mut from = 0;
+        let mut again = None;
         loop {
             if self.uploaders[h as usize].free_slots == 0 {
                 return;
             }
-            let Some(w) = self
-                .waiting
-                .next_word(&self.space.image_word_set[image], from)
-            else {
+            let found = again.take().or_else(|| {
+                self.waiting
+                    .next_word(&self.space.image_word_set[image], from)
+            });
+            let Some(w) = found else {
                 return;
             };
             let bits = self.holdings.have(h, w) & self.waiting.nonempty[w];
             match keys(std::iter::once((w, bits))).next() {
-                Some(key) => self.serve_queue(h, key),
+                Some(key) => {
+                    let fills = self.waiting.fills;
+                    self.serve_queue(h, key);
+                    if self.waiting.fills == fills && self.waiting.nonempty[w] != 0 {
+                        again = Some(w);
+                    }
+                }
                 None => from = w + 1,
             }
         }
