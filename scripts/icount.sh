@@ -12,6 +12,9 @@
 #                                 # hosts (about 5 minutes)
 #   scripts/icount.sh --quick     # cross-equ at 2 and 5 req/s, 1k-host crowd
 #   scripts/icount.sh --bin PATH  # count another build of vmswarm
+#   scripts/icount.sh --policy cross-opt --quick
+#                                 # one preset (repeatable), with the
+#                                 # bench's own --policy
 #
 # Counts cover the simulation alone, not building the scenario or writing
 # files. Needs valgrind (Debian: `apt-get install valgrind`). Prints a
@@ -21,11 +24,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 bin=""
+policies=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --quick) quick=1 ;;
         --bin) bin=${2:?--bin needs a path}; shift ;;
-        *) echo "icount.sh: unknown argument '$1' (allowed: --quick, --bin PATH)" >&2; exit 2 ;;
+        --policy) policies+=(--policy "${2:?--policy needs a name}"); shift ;;
+        *) echo "icount.sh: unknown argument '$1' (allowed: --quick, --bin PATH, --policy NAME)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -42,10 +47,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 if [[ $quick == 1 ]]; then
-    scope=(--policy cross-equ --hosts 1000)
+    scope=(--hosts 1000)
+    [[ ${#policies[@]} -gt 0 ]] || policies=(--policy cross-equ)
 else
     scope=(--hosts 1000,10000)
 fi
+scope+=("${policies[@]}")
 # One round, no memory probe, no time budget (under callgrind a run takes
 # some 50 times as long, which the budget would count against the crowd).
 # `--dump-after` writes the counts of each simulation to a file of its own
