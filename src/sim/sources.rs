@@ -22,7 +22,8 @@ impl Sim<'_> {
     pub(super) fn fill_downloads(&mut self, p: PeerId) {
         let max_downloads = self.setup.peers.max_downloads;
         // The blocks whose holders were all busy, at most SOURCE_ATTEMPTS:
-        // on the stack, as a third of requests in a crowd exclude one.
+        // on the stack, as a `Vec` cost an allocation per call that
+        // excluded one (common in a saturated crowd).
         let mut excluded = [0u32; SOURCE_ATTEMPTS];
         let mut n_excluded = 0;
         loop {
