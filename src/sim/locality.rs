@@ -36,11 +36,10 @@ pub(super) struct RackHolders {
 }
 
 impl RackHolders {
-    /// Empty, for `keys` keys (`words` bitset words) in `racks` racks, in
-    /// a run of `hosts` hosts.
-    pub(super) fn new(keys: usize, words: usize, racks: usize, hosts: usize) -> RackHolders {
+    /// Empty, for `keys` keys (`words` bitset words) in `racks` racks.
+    pub(super) fn new(keys: usize, words: usize, racks: usize) -> RackHolders {
         RackHolders {
-            lists: HolderLists::new(keys * racks, hosts),
+            lists: HolderLists::new(keys * racks),
             count: vec![0; keys * racks],
             held: vec![0; words * racks],
         }
@@ -49,6 +48,11 @@ impl RackHolders {
     /// Keep only the entries of the peers `keep` accepts, in order.
     pub(super) fn retain(&mut self, keep: impl Fn(PeerId) -> bool) {
         self.lists.retain(keep);
+    }
+
+    /// Make room for peer slot `p` in the lists (see `holder_lists`).
+    pub(super) fn make_room(&mut self, p: PeerId) {
+        self.lists.make_room(p);
     }
 }
 

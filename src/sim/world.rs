@@ -153,7 +153,7 @@ impl<'a> Sim<'a> {
             free_flows: Vec::new(),
             // Only chunk groups choose among one chunk's blocks.
             rarity: Rarity::new(&space, setup.policy.groups == Grouping::Chunk),
-            holders: HolderLists::new(n_keys, hosts),
+            holders: HolderLists::new(n_keys),
             holder_entries: 0,
             stale_holders: 0,
             groups,
@@ -167,7 +167,7 @@ impl<'a> Sim<'a> {
             peer_mb_by_chunk: vec![0.0; space.chunk_first.len()],
             candidates: Vec::new(),
             by_rack: match setup.peers.locality {
-                Locality::Rack => RackHolders::new(n_keys, space.words, locality_racks, hosts),
+                Locality::Rack => RackHolders::new(n_keys, space.words, locality_racks),
                 Locality::None => RackHolders::default(),
             },
             racks,

@@ -11,7 +11,7 @@
 //! - per peer slot: the peer, three bitsets (held, in flight, queued for)
 //!   of one bit per key of the swarm space, the list of its image's words
 //!   with blocks it has not requested, and a holder entry per block of
-//!   its image (16-bit in runs of at most 65,536 hosts). Slots follow the
+//!   its image (16-bit while every slot is below 65,536). Slots follow the
 //!   peers present plus those departed since the last purge (holder lists
 //!   drop departed peers only lazily, and their slots are reused only after
 //!   a purge: see `limits.purge_*`), so a run of fewer requests than a
@@ -87,14 +87,15 @@ const SLOT_WORD_BYTES: f64 = 24.0;
 /// bits per word the largest image spans.
 const SLOT_LIST_BYTES: f64 = 8.0;
 const SLOT_IMAGE_WORD_BYTES: f64 = 16.0;
-/// Bytes per holder entry: a peer slot (32-bit, or 16-bit in runs of at
-/// most `NARROW_MAX_HOSTS` hosts, as `sim/holder_lists.rs` chooses) and
-/// 10% of spare capacity.
+/// Bytes per holder entry: a peer slot (32-bit, or 16-bit while a run's
+/// slots stay within `NARROW_MAX_SLOTS`, as `sim/holder_lists.rs` does)
+/// and 10% of spare capacity.
 const HOLDER_BYTES: f64 = 4.4;
 /// The same for 16-bit slots.
 const NARROW_HOLDER_BYTES: f64 = 2.2;
-/// Hosts up to which holder lists keep 16-bit slots (`sim/holder_lists.rs`).
-const NARROW_MAX_HOSTS: f64 = 65_536.0;
+/// Peer slots up to which holder lists keep 16-bit slots
+/// (`sim/holder_lists.rs`).
+const NARROW_MAX_SLOTS: f64 = 65_536.0;
 /// Bytes per waiting-queue entry: a 32-bit peer id in a ring buffer that
 /// grows by doubling and, as it wraps, is touched up to its capacity (1.5
 /// times its entries on average).
@@ -459,7 +460,7 @@ impl RunSize {
         } else {
             1.0
         };
-        let entry_bytes = if self.hosts(config) <= NARROW_MAX_HOSTS {
+        let entry_bytes = if slots <= NARROW_MAX_SLOTS {
             NARROW_HOLDER_BYTES
         } else {
             HOLDER_BYTES
@@ -679,6 +680,23 @@ mod tests {
             (0.7 * levels..1.5 * levels).contains(&more),
             "{more} bytes more"
         );
+    }
+
+    #[test]
+    fn holder_entries_stay_16_bits_while_the_slots_fit() {
+        // 100 req/s for 600 s and for 1,000 s: 60,000 and 100,000 VMs, but
+        // some 8,000 peers at once either way. Streamed, the longer run
+        // costs its extra requests' records and ticks (about 2 MB), not
+        // 32-bit holder entries (the rule by hosts added 50 MB).
+        let run = |window_s: u32| {
+            let text = format!(
+                "policies = [\"cross-equ\"]\n[workload]\nrate_per_s = 100.0\n\
+                 window_s = {window_s}.0\nstream = true\n"
+            );
+            estimate(&text).memory_bytes
+        };
+        let extra = run(1_000) - run(600);
+        assert!(extra < 4e6, "{extra} bytes more");
     }
 
     #[test]
