@@ -80,9 +80,11 @@ impl HolderLists {
         if let HolderLists::Narrow(lists) = self
             && p > PeerId::from(u16::MAX)
         {
-            let wide = lists
-                .iter()
-                .map(|list| list.iter().map(|s| s.peer()).collect())
+            // Each narrow list is freed as soon as it is copied, so the
+            // two widths are never held whole at once.
+            let wide = std::mem::take(lists)
+                .into_iter()
+                .map(|list| list.into_iter().map(|s| s.peer()).collect())
                 .collect();
             *self = HolderLists::Wide(wide);
         }
