@@ -77,8 +77,12 @@ impl HolderLists {
     /// Make room for peer slot `p`: narrow lists turn wide, with the same
     /// entries in the same order, once `p` does not fit 16 bits.
     pub(super) fn make_room(&mut self, p: PeerId) {
+        #[cfg(not(test))]
+        let narrow_max = PeerId::from(u16::MAX);
+        #[cfg(test)]
+        let narrow_max = tests::NARROW_MAX.get();
         if let HolderLists::Narrow(lists) = self
-            && p > PeerId::from(u16::MAX)
+            && p > narrow_max
         {
             // Each narrow list is freed as soon as it is copied, so the
             // two widths are never held whole at once.
@@ -153,6 +157,9 @@ mod tests {
         /// Make every run of this thread keep wide lists (the equivalence
         /// test's reference).
         pub(super) static FORCE_WIDE: Cell<bool> = const { Cell::new(false) };
+        /// The largest slot narrow lists keep before widening (a small one
+        /// makes a test's run widen part way).
+        pub(super) static NARROW_MAX: Cell<PeerId> = const { Cell::new(u16::MAX as PeerId) };
     }
 
     #[test]
@@ -229,20 +236,29 @@ purge_stale_holders = 50
             let config = Config::parse(&text, Path::new("test.toml")).unwrap();
             let scenario = Scenario::build(&config).unwrap();
             for policy in config.resolved_policies() {
-                let run = |wide: bool| {
+                // Lists wide from the start, narrow throughout, or
+                // widened part way (past half the slots the run takes).
+                let run = |wide: bool, narrow_max: PeerId| {
                     FORCE_WIDE.set(wide);
+                    NARROW_MAX.set(narrow_max);
                     let out = scenario.run_policy(&policy, &mut |_| {});
                     FORCE_WIDE.set(false);
+                    NARROW_MAX.set(PeerId::from(u16::MAX));
                     out.unwrap().output
                 };
-                let (narrow, wide) = (run(false), run(true));
+                let wide = run(true, PeerId::from(u16::MAX));
                 let name = &policy.name;
-                assert_eq!(narrow.vms, wide.vms, "{name}");
-                assert_eq!(narrow.ticks, wide.ticks, "{name}");
-                let mut counters = wide.counters.clone();
-                counters.wall_s = narrow.counters.wall_s;
-                assert_eq!(narrow.counters, counters, "{name}");
-                assert!(narrow.counters.holder_purges > 0, "no purge: {name}");
+                let slots = wide.counters.peer_slots as PeerId;
+                assert!(slots >= 3, "{slots} slots: {name}");
+                for narrow_max in [PeerId::from(u16::MAX), slots / 2] {
+                    let narrow = run(false, narrow_max);
+                    assert_eq!(narrow.vms, wide.vms, "{name}");
+                    assert_eq!(narrow.ticks, wide.ticks, "{name}");
+                    let mut counters = wide.counters.clone();
+                    counters.wall_s = narrow.counters.wall_s;
+                    assert_eq!(narrow.counters, counters, "{name}");
+                    assert!(narrow.counters.holder_purges > 0, "no purge: {name}");
+                }
             }
         }
     }
