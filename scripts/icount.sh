@@ -88,7 +88,8 @@ printf '%-14s %-16s %9s %12s %16s %12s\n' scenario policy hosts transfers instru
 while read -r n scenario policy hosts blocks status; do
     instr=$(sed -n 's/^summary: \([0-9]*\)$/\1/p' "$work/cg.out.$n")
     [[ $status == done && -n $blocks ]] || { echo "icount.sh: the bench's run $n ($scenario $policy) did not finish: $status" >&2; exit 1; }
-    # Zero: the build has no function `vmswarm::sim::simulate` to count in.
+    # A build without a function `vmswarm::sim::simulate` (fat LTO inlines
+    # it) has no dumps at all, which the check above reports.
     [[ -n $instr && $instr != 0 ]] || { echo "icount.sh: no count for $scenario $policy in cg.out.$n" >&2; exit 1; }
     awk -v s="$scenario" -v p="$policy" -v h="$hosts" -v b="$blocks" -v i="$instr" \
         'BEGIN { printf "%-14s %-16s %9s %12s %16s %12.0f\n", s, p, h, b, i, i / b }'
