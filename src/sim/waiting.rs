@@ -48,8 +48,9 @@ pub(super) struct Waiting {
     /// an offer skips the words of its image where no queue can serve,
     /// most of them on the paper's default.
     nonempty_words: Vec<u64>,
-    /// How many times some queue went from empty to non-empty: while it
-    /// stays, queues only empty, so an offer knows where it is.
+    /// Grows whenever queues go from empty to non-empty (once per word of
+    /// such keys an `enqueue` meets): while it stays, queues only empty,
+    /// so an offer knows where it is.
     fills: u64,
 }
 
