@@ -281,7 +281,11 @@ impl Sim<'_> {
     }
 
     /// Serve waiters of `key`'s queue in `rack` from `h`; whether the
-    /// queue was served empty (else `h` is full).
+    /// queue was served empty (else `h` is full). Inlined into the offer's
+    /// loop: a visit meets about 1.3 entries (cross-opt on the paper's
+    /// default), so a call's register saves and loads of the queues'
+    /// fields were a third of its cost.
+    #[inline(always)]
     fn serve_rack(&mut self, h: PeerId, key: u32, rack: usize) -> bool {
         loop {
             if self.uploaders[h as usize].free_slots == 0 {
