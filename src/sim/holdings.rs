@@ -148,6 +148,11 @@ impl Holdings {
     /// `key` is in flight to `p` (`true`) or no longer (`false`, a flow
     /// cut off): it leaves `p`'s unrequested blocks, or returns to them
     /// unless `p` holds it.
+    ///
+    /// Forced inline: a request's and a push's start call it with `on`
+    /// known, and the call was a sizeable part of its cost (0.35-0.7%
+    /// fewer instructions a block, `scripts/icount.sh --quick`).
+    #[inline(always)]
     pub(super) fn set_pending(&mut self, p: PeerId, key: u32, on: bool) {
         let i = self.at(p, key as usize / 64);
         let bit = 1 << (key % 64);
