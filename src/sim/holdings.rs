@@ -86,6 +86,7 @@ impl Holdings {
     }
 
     /// The words of `p`'s list of unrequested blocks.
+    #[inline(always)]
     fn list_region(&mut self, p: PeerId) -> &mut [u64] {
         let range = self.list_range(p);
         &mut self.bits[range]

@@ -46,7 +46,10 @@ fn entries(region: &mut [u64]) -> (&mut [[u64; 2]], &mut u64) {
     (room.as_chunks_mut::<2>().0, len)
 }
 
-/// `key` leaves the list (it was in it).
+/// `key` leaves the list (it was in it). Forced inline (with
+/// `Holdings::list_region`), into `Holdings::set_pending` at each request's
+/// start: 0.3-0.4% fewer instructions a block on the paper's default.
+#[inline(always)]
 pub(super) fn remove(region: &mut [u64], key: u32) {
     let (w, bit) = (u64::from(key / 64), 1u64 << (key % 64));
     let (room, len) = entries(region);
