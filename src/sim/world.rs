@@ -455,7 +455,11 @@ fn server_groups(setup: &RunSetup, space: &Space) -> Vec<Group> {
 
 /// Point `slot` at an event for `next` (or cancel it when `None`). A slot
 /// holds a handle only while its event is pending: every handler of such
-/// an event empties the slot first.
+/// an event empties the slot first. Forced inline into its callers (about
+/// 1.4 calls a block): 1.1-1.4% fewer instructions a block on the paper's
+/// default, 0.2% more on the flash crowd. Forcing `KeyQueue::push` in as
+/// well cost 1%.
+#[inline(always)]
 pub(super) fn refresh(
     engine: &mut Engine<Event>,
     slot: &mut Option<EventId>,
