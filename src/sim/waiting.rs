@@ -302,7 +302,7 @@ impl Sim<'_> {
     /// applies. Not inlined: most entries an offer meets are stale, and
     /// `pop_waiting` drops those, so the loop that calls this runs far more
     /// often than it does (cross-opt on the paper's default: 774,000 queue
-    /// visits, 3,900 calls), and stays small without it.
+    /// visits, 6,300 calls), and stays small without it.
     #[inline(never)]
     fn serve_one(&mut self, h: PeerId, l: PeerId, key: u32) {
         if self.peers[l as usize].state != PeerState::Leecher {
