@@ -264,11 +264,11 @@ impl Sim<'_> {
         while bits != 0 {
             let key = (w * 64) as u32 + bits.trailing_zeros();
             bits &= bits - 1;
-            self.serve_queue(h, key);
+            let full = self.serve_queue(h, key);
             if self.waiting.fills != fills {
                 return false;
             }
-            if self.uploaders[h as usize].free_slots == 0 {
+            if full {
                 return true;
             }
         }
@@ -277,13 +277,15 @@ impl Sim<'_> {
 
     /// Serve waiters of `key`'s queues from `h` until `h` is full or the
     /// queues are empty: `h`'s rack's queue first under rack locality.
-    fn serve_queue(&mut self, h: PeerId, key: u32) {
+    /// Whether `h` is full.
+    fn serve_queue(&mut self, h: PeerId, key: u32) -> bool {
         let racks = self.waiting.racks();
         if racks == 1 {
-            if self.serve_rack(h, key, 0) {
-                self.waiting.emptied(key);
+            if !self.serve_rack(h, key, 0) {
+                return true;
             }
-            return;
+            self.waiting.emptied(key);
+            return false;
         }
         let home = self.racks.rack(h) as usize;
         for i in 0..racks {
@@ -294,10 +296,11 @@ impl Sim<'_> {
                 continue;
             }
             if !self.serve_rack(h, key, rack) {
-                return;
+                return true;
             }
         }
         self.waiting.emptied(key);
+        false
     }
 
     /// Serve waiters of `key`'s queue in `rack` from `h`; whether the
