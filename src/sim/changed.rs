@@ -1,5 +1,5 @@
 //! A set of indices (peers, server groups) marked while one event is
-//! handled, each listed once, and taken when the event ends.
+//! handled, each listed once, and read and cleared when the event ends.
 //!
 //! A processor-sharing resource's next completion moves whenever one of its
 //! flows starts or ends, and one event often does both to the same resource
@@ -7,7 +7,7 @@
 //! resource's event once, after the event, rather than at every change
 //! spares the event queue a stale entry per change.
 
-/// Indices marked since the last [`Changed::take`], in marking order.
+/// Indices marked since the last [`Changed::clear`], in marking order.
 #[derive(Debug, Default)]
 pub(super) struct Changed {
     list: Vec<u32>,
@@ -15,7 +15,7 @@ pub(super) struct Changed {
 }
 
 impl Changed {
-    /// Mark `i` (a second mark before the next take does nothing).
+    /// Mark `i` (a second mark before the next clear does nothing).
     #[inline]
     pub(super) fn mark(&mut self, i: u32) {
         let at = i as usize;
@@ -37,22 +37,24 @@ impl Changed {
         self.listed.resize(at + 1, false);
     }
 
-    /// The marked indices, in marking order; the set is then empty. Hand
-    /// the list back with [`Changed::give_back`] to reuse its memory.
-    pub(super) fn take(&mut self) -> Vec<u32> {
-        let list = std::mem::take(&mut self.list);
-        for &i in &list {
-            self.listed[i as usize] = false;
-        }
-        list
+    /// Indices marked since the last [`Changed::clear`].
+    pub(super) fn len(&self) -> usize {
+        self.list.len()
     }
 
-    /// Return a list from [`Changed::take`] for reuse.
-    pub(super) fn give_back(&mut self, mut list: Vec<u32>) {
-        if self.list.is_empty() {
-            list.clear();
-            self.list = list;
+    /// The `i`-th index marked, in marking order.
+    pub(super) fn get(&self, i: usize) -> u32 {
+        self.list[i]
+    }
+
+    /// Empty the set, keeping its memory. (Taking the list out and handing
+    /// it back, as the event loop did before, cost about 21 instructions
+    /// a block more on the paper's default, 1.0-1.2%.)
+    pub(super) fn clear(&mut self) {
+        for &i in &self.list {
+            self.listed[i as usize] = false;
         }
+        self.list.clear();
     }
 }
 
@@ -61,16 +63,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_index_is_taken_once_in_marking_order() {
+    fn each_index_is_listed_once_in_marking_order() {
         let mut c = Changed::default();
         for i in [5, 2, 5, 9, 2] {
             c.mark(i);
         }
-        let list = c.take();
-        assert_eq!(list, [5, 2, 9]);
-        c.give_back(list);
-        assert!(c.take().is_empty());
+        let listed: Vec<u32> = (0..c.len()).map(|i| c.get(i)).collect();
+        assert_eq!(listed, [5, 2, 9]);
+        c.clear();
+        assert_eq!(c.len(), 0);
         c.mark(2);
-        assert_eq!(c.take(), [2]);
+        c.mark(2);
+        assert_eq!((c.len(), c.get(0)), (1, 2));
     }
 }

@@ -358,16 +358,20 @@ impl<'a> Sim<'a> {
 
     /// Move the completion events of the peers and groups that changed.
     fn move_changed_events(&mut self) {
-        let peers = self.uploads_changed.take();
-        for &p in &peers {
-            self.move_upload_event(p);
+        // Moving an event marks nothing: each list is read whole, then
+        // cleared.
+        let peers = self.uploads_changed.len();
+        for i in 0..peers {
+            self.move_upload_event(self.uploads_changed.get(i));
         }
-        self.uploads_changed.give_back(peers);
-        let groups = self.groups_changed.take();
-        for &g in &groups {
-            self.move_group_event(g);
+        debug_assert_eq!(peers, self.uploads_changed.len());
+        self.uploads_changed.clear();
+        let groups = self.groups_changed.len();
+        for i in 0..groups {
+            self.move_group_event(self.groups_changed.get(i));
         }
-        self.groups_changed.give_back(groups);
+        debug_assert_eq!(groups, self.groups_changed.len());
+        self.groups_changed.clear();
     }
 
     /// Before handling an event: ask for the records the next one (if the
