@@ -256,8 +256,8 @@ impl Sim<'_> {
     /// new search. While no queue fills, serving only empties queues, so
     /// the keys left in `bits` are the word's next ones: most queues an
     /// offer visits hold stale entries alone (cross-opt on the paper's
-    /// default: 774,000 visits, 6,300 leechers served), and the word's
-    /// bits are read once rather than once a queue.
+    /// default: 774,000 visits, 6,300 calls of `serve_one`), and the
+    /// word's bits are read once rather than once a queue.
     #[inline(always)]
     fn serve_word(&mut self, h: PeerId, w: usize, mut bits: u64) -> bool {
         let fills = self.waiting.fills;
