@@ -261,6 +261,8 @@ impl Sim<'_> {
     #[inline(always)]
     fn serve_word(&mut self, h: PeerId, w: usize, mut bits: u64) -> bool {
         let fills = self.waiting.fills;
+        // `space::keys`'s walk, written out: through `keys` the offer took
+        // 0.1-0.3% more instructions a block (`icount.sh --quick`).
         while bits != 0 {
             let key = (w * 64) as u32 + bits.trailing_zeros();
             bits &= bits - 1;
