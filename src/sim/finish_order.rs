@@ -45,7 +45,10 @@ impl<T: Ord + Copy + Default> FinishOrder<T> {
         self.len() == 0
     }
 
-    /// Add an entry.
+    /// Add an entry. Forced inline into a share's `add` (once a block):
+    /// 1,775 -> 1,770 instructions a block on cross-equ's paper default,
+    /// 2,124 -> 2,120 on cross-opt's (`scripts/icount.sh --quick`).
+    #[inline(always)]
     pub(super) fn push(&mut self, item: T) {
         let n = self.few_len as usize;
         if !self.many.is_empty() || n == FEW {
