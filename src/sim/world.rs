@@ -236,6 +236,9 @@ impl<'a> Sim<'a> {
         self.schedule_arrivals();
         self.engine.schedule(0.0, Event::Tick);
         let total = self.setup.workload.request_count();
+        // Unset limits as bounds no run reaches.
+        let max_events = self.setup.limits.max_events.unwrap_or(u64::MAX);
+        let max_sim_time_s = self.setup.limits.max_sim_time_s.unwrap_or(f64::INFINITY);
         while self.completed < total {
             let Some((_, event)) = self.engine.pop() else {
                 break;
@@ -271,36 +274,52 @@ impl<'a> Sim<'a> {
                     }
                 }
             }
-            let limits = self.setup.limits;
-            if limits
-                .max_events
-                .is_some_and(|m| self.engine.processed() >= m)
+            // One test an event; the limits' own checks (and their errors)
+            // only when one may apply.
+            let processed = self.engine.processed();
+            if processed >= max_events
+                || self.now() > max_sim_time_s
+                || processed.is_multiple_of(STOP_CHECK_EVENTS)
             {
-                return Err(format!(
-                    "{} events processed at t = {:.1} s with {} of {total} VMs complete (limits.max_events, --max-events)",
-                    self.engine.processed(),
-                    self.now(),
-                    self.completed
-                ));
-            }
-            if self.engine.processed().is_multiple_of(STOP_CHECK_EVENTS)
-                && self.setup.stop.iter().any(|f| f.load(Ordering::Relaxed))
-            {
-                return Err(format!(
-                    "interrupted at t = {:.1} s with {} of {total} VMs complete",
-                    self.now(),
-                    self.completed
-                ));
-            }
-            if limits.max_sim_time_s.is_some_and(|m| self.now() > m) {
-                return Err(format!(
-                    "simulated time passed {} s with {} of {total} VMs complete (limits.max_sim_time_s, --max-sim-time)",
-                    self.now(),
-                    self.completed
-                ));
+                self.check_limits(total)?;
             }
         }
         self.counters.events = self.engine.processed();
+        Ok(())
+    }
+
+    /// The run's error if it passed `limits.max_events`, was asked to stop,
+    /// or passed `limits.max_sim_time_s` (checked in that order).
+    #[cold]
+    fn check_limits(&self, total: usize) -> Result<(), String> {
+        let limits = self.setup.limits;
+        if limits
+            .max_events
+            .is_some_and(|m| self.engine.processed() >= m)
+        {
+            return Err(format!(
+                "{} events processed at t = {:.1} s with {} of {total} VMs complete (limits.max_events, --max-events)",
+                self.engine.processed(),
+                self.now(),
+                self.completed
+            ));
+        }
+        if self.engine.processed().is_multiple_of(STOP_CHECK_EVENTS)
+            && self.setup.stop.iter().any(|f| f.load(Ordering::Relaxed))
+        {
+            return Err(format!(
+                "interrupted at t = {:.1} s with {} of {total} VMs complete",
+                self.now(),
+                self.completed
+            ));
+        }
+        if limits.max_sim_time_s.is_some_and(|m| self.now() > m) {
+            return Err(format!(
+                "simulated time passed {} s with {} of {total} VMs complete (limits.max_sim_time_s, --max-sim-time)",
+                self.now(),
+                self.completed
+            ));
+        }
         Ok(())
     }
 
