@@ -68,7 +68,7 @@ impl Sim<'_> {
     /// the paper's default, 1.4% on the 1,000-host crowd).
     #[inline(always)]
     pub(super) fn add_holder(&mut self, key: u32, p: PeerId) {
-        self.holders.push(key as usize, p);
+        self.holders.push_roomy(key as usize, p);
         self.holder_entries += 1;
         if self.rack_first() {
             let rack = self.racks.rack(p) as usize;

@@ -108,9 +108,15 @@ const WAITING_ENTRY_BYTES: f64 = 6.0;
 const FLOW_BYTES: f64 = 160.0;
 /// Bytes per key (and, under rack locality, per key and rack): the
 /// holder count (4), the holder list's header (24) and the waiting
-/// queue's (32), and the holder list's first allocation once the key has
-/// a holder (the allocator's smallest chunk, 32, whatever the entries).
-const KEY_BYTES: f64 = 60.0 + 32.0;
+/// queue's (32).
+const KEY_BYTES: f64 = 60.0;
+/// A key's holder list's first allocation once the key has a holder:
+/// room for 32 slots at once (`sim/holder_lists.rs`, `FIRST_ROOM`), 128
+/// bytes of 32-bit slots, and the allocator's header.
+const KEY_LIST_FIRST_BYTES: f64 = 32.0 * 4.0 + 16.0;
+/// A rack's holder list's first allocation (under rack locality, per key
+/// and rack): the allocator's smallest chunk, whatever the entries.
+const RACK_LIST_FIRST_BYTES: f64 = 32.0;
 /// Bytes per server group: its state (~250) and the per-tick snapshot,
 /// allocation and rule buffers (~150).
 const GROUP_BYTES: f64 = 400.0;
@@ -423,7 +429,8 @@ impl RunSize {
         // waiting queue per key and a bitset of the keys it holds.
         let racks = self.locality_racks(config);
         let content = self.images * (words * 8.0 + swarm_chunks * 4.0)
-            + keys * KEY_BYTES * (1.0 + racks)
+            + keys * (KEY_BYTES + KEY_LIST_FIRST_BYTES)
+            + keys * racks * (KEY_BYTES + RACK_LIST_FIRST_BYTES)
             + racks * words * 8.0
             + groups * GROUP_BYTES;
         PolicyCost {
