@@ -2,6 +2,7 @@
 //! events ordered by time, then by insertion sequence, with cancellation and
 //! rescheduling. It knows nothing of VMs; the model decides what an event is.
 
+use super::float::at_least;
 use super::queue::{KeyQueue, RADIX_FROM};
 
 /// Handle of a pending event, for cancelling or rescheduling it: a slot of
@@ -202,7 +203,7 @@ impl<E: Copy> Engine<E> {
             if self.slots[slot as usize] != key.seq() {
                 continue;
             }
-            self.now_s = self.now_s.max(key.time_s());
+            self.now_s = at_least(key.time_s(), self.now_s);
             self.processed += 1;
             self.release(slot);
             let id = EventId {
@@ -241,7 +242,7 @@ impl<E: Copy> Engine<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         // Never before now, and never -0.0, whose bits would sort last.
-        let time_s = time_s.max(self.now_s) + 0.0;
+        let time_s = at_least(time_s, self.now_s) + 0.0;
         Key::new(time_s, seq)
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::input::config::Grouping;
 
+use super::float::at_least;
 use super::rarity::Floor;
 use super::state::{Flow, PeerId, Source};
 use super::transfer::FlowId;
@@ -157,7 +158,7 @@ impl Sim<'_> {
         self.counters.block_transfers += 1;
         self.counters.received_mb += flow.size_mb;
         let group = &mut self.groups[g as usize];
-        group.remaining_mb = (group.remaining_mb - flow.size_mb).max(0.0);
+        group.remaining_mb = at_least(group.remaining_mb - flow.size_mb, 0.0);
         if let Source::Peer(_) = flow.source {
             group.peer_mb_since_tick += flow.size_mb;
             self.peer_mb_by_chunk[self.space.key_chunk[key as usize] as usize] += flow.size_mb;

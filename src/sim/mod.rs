@@ -29,6 +29,7 @@ pub mod engine;
 mod error;
 mod fabric;
 mod finish_order;
+mod float;
 mod flows;
 mod holder_lists;
 mod holders;

@@ -10,6 +10,7 @@
 //! schedulers).
 
 use super::finish_order::FinishOrder;
+use super::float::at_least;
 
 /// Identifies a flow within the whole simulation.
 pub type FlowId = u32;
@@ -23,7 +24,7 @@ struct Tag(u64);
 impl Tag {
     fn new(virtual_mb: f64) -> Tag {
         // Never -0.0, whose bits would sort last.
-        Tag((virtual_mb.max(0.0) + 0.0).to_bits())
+        Tag((at_least(virtual_mb, 0.0) + 0.0).to_bits())
     }
 
     fn mb(self) -> f64 {
@@ -94,7 +95,7 @@ impl FairShare {
             self.virtual_mb += per_flow;
             self.sent_mb += per_flow * self.flows.len() as f64;
         }
-        self.updated_s = now_s.max(self.updated_s);
+        self.updated_s = at_least(now_s, self.updated_s);
     }
 
     /// Change the capacity from `now_s` on.
@@ -123,15 +124,15 @@ impl FairShare {
         self.advance(now_s);
         let tag = self.tag_of(flow)?;
         self.flows.retain(|&(_, f)| f != flow);
-        Some((tag.mb() - self.virtual_mb).max(0.0))
+        Some(at_least(tag.mb() - self.virtual_mb, 0.0))
     }
 
     /// Mb flow `flow` still lacks at `now_s` (`None` if it is not active).
     pub fn remaining_mb(&self, now_s: f64, flow: FlowId) -> Option<f64> {
         let tag = self.tag_of(flow)?;
-        let dt = (now_s - self.updated_s).max(0.0);
+        let dt = at_least(now_s - self.updated_s, 0.0);
         let done = self.virtual_mb + dt * self.rate_per_flow_mbps();
-        Some((tag.mb() - done).max(0.0))
+        Some(at_least(tag.mb() - done, 0.0))
     }
 
     /// The flow that finishes first, with the time it does (`None` when idle
@@ -141,7 +142,7 @@ impl FairShare {
         if self.capacity_mbps <= 0.0 {
             return None;
         }
-        let left = (tag.mb() - self.virtual_mb).max(0.0);
+        let left = at_least(tag.mb() - self.virtual_mb, 0.0);
         let dt = left * self.flows.len() as f64 / self.capacity_mbps;
         Some((flow, self.updated_s + dt))
     }
@@ -152,7 +153,7 @@ impl FairShare {
         self.advance(now_s);
         let mut out = Vec::with_capacity(self.flows.len());
         while let Some((tag, flow)) = self.flows.pop() {
-            out.push((flow, (tag.mb() - self.virtual_mb).max(0.0)));
+            out.push((flow, at_least(tag.mb() - self.virtual_mb, 0.0)));
         }
         out
     }
