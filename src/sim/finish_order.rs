@@ -12,20 +12,17 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Entries kept inline.
-const FEW: usize = 4;
-
 /// Entries, smallest first: inline while there are at most `FEW`, in a
 /// heap once more came (until it empties). One of the two is always empty.
 #[derive(Debug, Clone)]
-pub(super) struct FinishOrder<T: Ord + Copy + Default> {
+pub(super) struct FinishOrder<T: Ord + Copy + Default, const FEW: usize> {
     /// The inline entries, ascending, in `few[..few_len]`.
     few: [T; FEW],
     few_len: u8,
     many: BinaryHeap<Reverse<T>>,
 }
 
-impl<T: Ord + Copy + Default> FinishOrder<T> {
+impl<T: Ord + Copy + Default, const FEW: usize> FinishOrder<T, FEW> {
     /// No entries.
     pub(super) fn new() -> Self {
         FinishOrder {
@@ -142,29 +139,38 @@ mod tests {
         fn pops_like_a_sorted_list(
             steps in proptest::collection::vec((0u32..50, 0usize..4, 0usize..3, any::<bool>()), 1..100),
         ) {
-            let mut queue = FinishOrder::new();
-            let mut reference: Vec<u32> = Vec::new();
-            for &(value, pushes, pops, remove) in &steps {
-                for i in 0..pushes as u32 {
-                    queue.push(value + i);
-                    reference.push(value + i);
-                }
-                if remove {
-                    queue.retain(|&v| v != value);
-                    reference.retain(|&v| v != value);
-                }
-                reference.sort_unstable();
-                prop_assert_eq!(queue.len(), reference.len());
-                prop_assert_eq!(queue.peek(), reference.first().copied());
-                let mut all: Vec<u32> = queue.iter().collect();
-                all.sort_unstable();
-                prop_assert_eq!(&all, &reference);
-                for _ in 0..pops {
-                    let expected = (!reference.is_empty()).then(|| reference.remove(0));
-                    prop_assert_eq!(queue.pop(), expected);
-                }
-                prop_assert_eq!(queue.is_empty(), reference.is_empty());
-            }
+            pops_like_a_sorted_list_with::<4>(&steps)?;
+            pops_like_a_sorted_list_with::<16>(&steps)?;
         }
+    }
+
+    /// [`pops_like_a_sorted_list`] with `FEW` entries inline.
+    fn pops_like_a_sorted_list_with<const FEW: usize>(
+        steps: &[(u32, usize, usize, bool)],
+    ) -> Result<(), TestCaseError> {
+        let mut queue = FinishOrder::<u32, FEW>::new();
+        let mut reference: Vec<u32> = Vec::new();
+        for &(value, pushes, pops, remove) in steps {
+            for i in 0..pushes as u32 {
+                queue.push(value + i);
+                reference.push(value + i);
+            }
+            if remove {
+                queue.retain(|&v| v != value);
+                reference.retain(|&v| v != value);
+            }
+            reference.sort_unstable();
+            prop_assert_eq!(queue.len(), reference.len());
+            prop_assert_eq!(queue.peek(), reference.first().copied());
+            let mut all: Vec<u32> = queue.iter().collect();
+            all.sort_unstable();
+            prop_assert_eq!(&all, &reference);
+            for _ in 0..pops {
+                let expected = (!reference.is_empty()).then(|| reference.remove(0));
+                prop_assert_eq!(queue.pop(), expected);
+            }
+            prop_assert_eq!(queue.is_empty(), reference.is_empty());
+        }
+        Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use super::engine::EventId;
 use super::rarity::Floor;
-use super::transfer::{FairShare, FlowId};
+use super::transfer::{FairShare, FlowId, GROUP_FEW};
 
 /// Index of a peer (a VM's host, or a preheated seeder): its slot in the
 /// per-peer arrays. A departed peer's slot is taken by a later arrival (but
@@ -106,7 +106,7 @@ pub(super) struct Flow {
 }
 
 pub(super) struct Group {
-    pub(super) share: FairShare,
+    pub(super) share: FairShare<GROUP_FEW>,
     pub(super) event: Option<EventId>,
     /// Leechers that still lack data of the group.
     pub(super) members: Vec<PeerId>,

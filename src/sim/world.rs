@@ -468,7 +468,7 @@ fn server_groups(setup: &RunSetup, space: &Space) -> Vec<Group> {
     group_pop
         .into_iter()
         .map(|popularity| Group {
-            share: FairShare::new(0.0),
+            share: FairShare::with_inline_flows(0.0),
             event: None,
             members: Vec::new(),
             seeders: 0,
