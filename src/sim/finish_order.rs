@@ -5,9 +5,10 @@
 //! Most capacities are a peer's upload, with at most `upload_slots` (4)
 //! flows. A heap of its own would put them behind a pointer, one more
 //! cache miss for every flow started or finished on a crowd of hosts; a
-//! sorted array of four is read with the record. A server group's many
-//! flows spill into the heap. Both pop the smallest entry, so which one
-//! holds the entries never changes the order.
+//! sorted array of four is read with the record. A server group's share
+//! keeps 16 inline (`transfer::GROUP_FEW`), and more flows spill into the
+//! heap. Both pop the smallest entry, so which one holds the entries never
+//! changes the order.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -25,6 +26,7 @@ pub(super) struct FinishOrder<T: Ord + Copy + Default, const FEW: usize> {
 impl<T: Ord + Copy + Default, const FEW: usize> FinishOrder<T, FEW> {
     /// No entries.
     pub(super) fn new() -> Self {
+        const { assert!(FEW <= u8::MAX as usize, "few_len counts to FEW") };
         FinishOrder {
             few: [T::default(); FEW],
             few_len: 0,
