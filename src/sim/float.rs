@@ -2,9 +2,10 @@
 //!
 //! `f64::max` returns the other argument when one is NaN, whichever it
 //! is; on x86-64 that takes seven instructions around the `maxsd`. The
-//! event loop, the fair shares and deliveries take a maximum some six times
-//! a block, against a floor that is never NaN (a clock, or 0): there
-//! `at_least` gives the same value in one `maxsd`: 1,758 -> 1,735
+//! event loop, the fair shares and deliveries take a maximum about 4.6
+//! times a block (cross-equ's paper default), against a floor that is
+//! never NaN (a clock, or 0): there `at_least` gives the same value in
+//! one `maxsd`: 1,758 -> 1,735
 //! instructions a block on cross-equ's paper default, 2,110 -> 2,086 on
 //! cross-opt's, 3,453 -> 3,426 on the 1k crowd (`scripts/icount.sh
 //! --quick`).

@@ -52,8 +52,8 @@ pub struct FairShare<const FEW: usize = PEER_FEW> {
     capacity_mbps: f64,
     virtual_mb: f64,
     updated_s: f64,
-    /// Active flows by finish tag (ties by id, so the order is total): a
-    /// peer's few uploads inline, a server group's many in a heap.
+    /// Active flows by finish tag (ties by id, so the order is total): up
+    /// to `FEW` inline, more in a heap.
     /// Removing a flow before it finishes (a cut, an end-game switch) is
     /// rare enough to pay a pass over the set.
     flows: FinishOrder<(Tag, FlowId), FEW>,
