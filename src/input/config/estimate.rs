@@ -117,9 +117,10 @@ const KEY_LIST_FIRST_BYTES: f64 = 32.0 * 4.0 + 16.0;
 /// A rack's holder list's first allocation (under rack locality, per key
 /// and rack): the allocator's smallest chunk, whatever the entries.
 const RACK_LIST_FIRST_BYTES: f64 = 32.0;
-/// Bytes per server group: its state (~250) and the per-tick snapshot,
-/// allocation and rule buffers (~150).
-const GROUP_BYTES: f64 = 400.0;
+/// Bytes per server group: its record (400, with 16 flows kept inline:
+/// `sim/transfer.rs`, `GROUP_FEW`) and the per-tick snapshot, allocation
+/// and rule buffers (~150).
+const GROUP_BYTES: f64 = 550.0;
 /// Bytes per tick record.
 const TICK_BYTES: f64 = 110.0;
 /// Bytes per VM and per tick record kept for the `run` command's files:
