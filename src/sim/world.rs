@@ -281,22 +281,25 @@ impl<'a> Sim<'a> {
                 || self.now() > max_sim_time_s
                 || processed.is_multiple_of(STOP_CHECK_EVENTS)
             {
-                self.check_limits(total)?;
+                self.check_limits(total, max_events, max_sim_time_s)?;
             }
         }
         self.counters.events = self.engine.processed();
         Ok(())
     }
 
-    /// The run's error if it passed `limits.max_events`, was asked to stop,
-    /// or passed `limits.max_sim_time_s` (checked in that order).
+    /// The run's error if it passed `max_events` (`limits.max_events`),
+    /// was asked to stop, or passed `max_sim_time_s`
+    /// (`limits.max_sim_time_s`), checked in that order; unset limits are
+    /// bounds no run reaches, as `Sim::run` makes them.
     #[cold]
-    fn check_limits(&self, total: usize) -> Result<(), String> {
-        let limits = self.setup.limits;
-        if limits
-            .max_events
-            .is_some_and(|m| self.engine.processed() >= m)
-        {
+    fn check_limits(
+        &self,
+        total: usize,
+        max_events: u64,
+        max_sim_time_s: f64,
+    ) -> Result<(), String> {
+        if self.engine.processed() >= max_events {
             return Err(format!(
                 "{} events processed at t = {:.1} s with {} of {total} VMs complete (limits.max_events, --max-events)",
                 self.engine.processed(),
@@ -313,7 +316,7 @@ impl<'a> Sim<'a> {
                 self.completed
             ));
         }
-        if limits.max_sim_time_s.is_some_and(|m| self.now() > m) {
+        if self.now() > max_sim_time_s {
             return Err(format!(
                 "simulated time passed {} s with {} of {total} VMs complete (limits.max_sim_time_s, --max-sim-time)",
                 self.now(),
