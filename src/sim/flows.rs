@@ -174,11 +174,10 @@ impl Sim<'_> {
         if self.peers[r as usize].missing == 0 {
             self.complete(r);
         } else {
-            let group = match flow.source {
-                Source::Server(sg) => Some(sg),
-                Source::Peer(_) => None,
-            };
-            self.refill(r, group);
+            if let Source::Server(sg) = flow.source {
+                self.push_server_block(r, sg);
+            }
+            self.fill_downloads(r);
         }
         if let Source::Peer(s) = flow.source {
             self.offer(s);

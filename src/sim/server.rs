@@ -13,10 +13,31 @@ impl Sim<'_> {
     /// Push the next block of group `g` to leecher `p`, if the group has a
     /// rate, `p` has no server block of `g` in flight, and needs one.
     pub(super) fn start_server_flow(&mut self, p: PeerId, g: u32) {
-        let peer = &self.peers[p as usize];
-        if peer.state != PeerState::Leecher
+        if self.has_server_flow(p, g) {
+            return;
+        }
+        self.push_server_block(p, g);
+    }
+
+    /// Whether leecher `p` has a block of group `g` in flight.
+    fn has_server_flow(&self, p: PeerId, g: u32) -> bool {
+        let in_flight = &self.peers[p as usize].server_flows;
+        in_flight.iter().any(|&(sg, _)| sg == g)
+    }
+
+    /// [`Sim::start_server_flow`] once `p` is known to have no block of
+    /// `g` in flight, as when its flow of `g` has just been delivered (a
+    /// leecher has at most one a group). That is most pushes, and the
+    /// search of its flows in flight (about 10 under chunk groups on the
+    /// paper's default) was 1.6% of cross-opt's instructions a block.
+    pub(super) fn push_server_block(&mut self, p: PeerId, g: u32) {
+        #[cfg(test)]
+        assert!(
+            !self.has_server_flow(p, g),
+            "a second flow of group {g} to {p}"
+        );
+        if self.peers[p as usize].state != PeerState::Leecher
             || self.groups[g as usize].share.capacity_mbps() <= 0.0
-            || peer.server_flows.iter().any(|&(sg, _)| sg == g)
         {
             return;
         }
