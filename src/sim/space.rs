@@ -213,6 +213,15 @@ pub(super) fn set_word_summarized(bitmap: &mut [u64], summary: &mut [u64], w: us
     summary[w / 64] |= 1 << (w % 64);
 }
 
+/// Clear the bits `bits` of word `w` of `bitmap`, keeping `summary` in
+/// step as [`set_summarized`] does: many keys of one word at once.
+pub(super) fn clear_word_summarized(bitmap: &mut [u64], summary: &mut [u64], w: usize, bits: u64) {
+    bitmap[w] &= !bits;
+    if bitmap[w] == 0 {
+        summary[w / 64] &= !(1 << (w % 64));
+    }
+}
+
 /// The keys `[first, end)` as bitset words `(word index, bits)`.
 pub(super) fn range_words(first: u32, end: u32) -> impl Iterator<Item = (usize, u64)> {
     (first as usize / 64..(end as usize).div_ceil(64)).map(move |w| (w, range_mask(w, first, end)))

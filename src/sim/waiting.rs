@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 
-use super::space::{keys, set_summarized, set_word_summarized};
+use super::space::{clear_word_summarized, keys, set_summarized, set_word_summarized};
 use super::state::{PeerId, PeerState};
 use super::world::Sim;
 
@@ -161,6 +161,38 @@ impl Waiting {
         None
     }
 
+    /// Without rack locality: go through the queues of `bits` (keys of
+    /// word `w`) in key order, dropping stale entries, until one whose
+    /// leecher waits, which is taken off its queue and returned with its
+    /// key. Also returns the keys whose queues it served empty on the way,
+    /// for [`Waiting::emptied_keys`]. Most queues an offer visits hold
+    /// stale entries alone, and this loop over them reads no state of the
+    /// simulation but the queues'.
+    fn sweep(&mut self, w: usize, mut bits: u64) -> (u64, Option<(u32, PeerId)>) {
+        debug_assert_eq!(self.racks, 1);
+        let mut served_empty = 0;
+        while bits != 0 {
+            let low = bits & bits.wrapping_neg();
+            let key = (w * 64) as u32 + low.trailing_zeros();
+            if let Some(p) = self.pop_waiting(key, 0) {
+                return (served_empty, Some((key, p)));
+            }
+            served_empty |= low;
+            bits ^= low;
+        }
+        (served_empty, None)
+    }
+
+    /// The queues of `keys` (of word `w`) were served until empty: no one
+    /// waits for them. [`Waiting::emptied`] for many keys at once.
+    fn emptied_keys(&mut self, w: usize, keys: u64) {
+        let gone = keys & self.nonempty[w];
+        if gone != 0 {
+            self.nonempty_keys -= gone.count_ones() as usize;
+            clear_word_summarized(&mut self.nonempty, &mut self.nonempty_words, w, gone);
+        }
+    }
+
     /// `key`'s queues were served until empty: no one waits for it.
     fn emptied(&mut self, key: u32) {
         if self.nonempty[key as usize / 64] & (1 << (key % 64)) != 0 {
@@ -260,6 +292,9 @@ impl Sim<'_> {
     /// word's bits are read once rather than once a queue.
     #[inline(always)]
     fn serve_word(&mut self, h: PeerId, w: usize, mut bits: u64) -> bool {
+        if self.waiting.racks() == 1 {
+            return self.serve_word_one_rack(h, w, bits);
+        }
         let fills = self.waiting.fills;
         // `space::keys`'s walk, written out: through `keys` the offer took
         // 0.1-0.3% more instructions a block (`icount.sh --quick`).
@@ -275,6 +310,36 @@ impl Sim<'_> {
             }
         }
         self.waiting.nonempty[w] != 0
+    }
+
+    /// [`Sim::serve_word`] without rack locality, in the same order: the
+    /// queues of stale entries alone are swept by the waiting queues
+    /// themselves ([`Waiting::sweep`]), and emptied a word at a time; a
+    /// queue with a waiting leecher is served from `h` until empty or `h`
+    /// is full, and only then is `fills` compared, as `serve_word` does
+    /// after each queue.
+    fn serve_word_one_rack(&mut self, h: PeerId, w: usize, mut bits: u64) -> bool {
+        let fills = self.waiting.fills;
+        loop {
+            let (served_empty, found) = self.waiting.sweep(w, bits);
+            self.waiting.emptied_keys(w, served_empty);
+            bits &= !served_empty;
+            let Some((key, l)) = found else {
+                return self.waiting.nonempty[w] != 0;
+            };
+            self.serve_one(h, l, key);
+            let full = self.uploaders[h as usize].free_slots == 0 || !self.serve_rack(h, key, 0);
+            if !full {
+                self.waiting.emptied(key);
+                bits &= !(1 << (key % 64));
+            }
+            if self.waiting.fills != fills {
+                return false;
+            }
+            if full {
+                return true;
+            }
+        }
     }
 
     /// Serve waiters of `key`'s queues from `h` until `h` is full or the
@@ -393,6 +458,37 @@ mod tests {
             .map(|&k| waiting.queues[k].len())
             .collect();
         assert_eq!(lengths, vec![2, 3, 1, 2, 1, 1]);
+    }
+
+    #[test]
+    fn sweep_drops_stale_entries_up_to_the_first_waiter() {
+        let mut waiting = Waiting::new(128, 1);
+        for p in 0..3 {
+            waiting.add_peer(p, 0);
+        }
+        // Peer 0 stopped waiting; 1 and 2 wait. Keys 64, 65 and 67 have
+        // only 0's entries; key 66 has 0's, then 2's, then 1's.
+        waiting.enqueue(0, [(1, 0b1111u64)].into_iter());
+        waiting.enqueue(2, [(1, 0b0100u64)].into_iter());
+        waiting.enqueue(1, [(1, 0b0100u64)].into_iter());
+        waiting.waits = vec![false, true, true];
+        let (served_empty, found) = waiting.sweep(1, 0b1111);
+        assert_eq!((served_empty, found), (0b0011, Some((66, 2))));
+        // Met entries are off their queues; 1 still waits on key 66.
+        assert_eq!(waiting.queued, vec![0, 0b1000, 0, 0b0100, 0, 0]);
+        waiting.emptied_keys(1, served_empty);
+        assert_eq!(waiting.nonempty, vec![0, 0b1100]);
+        assert_eq!(waiting.nonempty_keys, 2);
+        let (served_empty, found) = waiting.sweep(1, 0b1100);
+        assert_eq!((served_empty, found), (0, Some((66, 1))));
+        let (served_empty, found) = waiting.sweep(1, 0b1100);
+        assert_eq!((served_empty, found), (0b1100, None));
+        waiting.emptied_keys(1, served_empty);
+        assert_eq!(
+            (waiting.nonempty_keys, waiting.nonempty_words.clone()),
+            (0, vec![0])
+        );
+        assert!(waiting.queues.iter().all(|q| q.is_empty()));
     }
 
     #[test]
