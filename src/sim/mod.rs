@@ -28,6 +28,7 @@ mod endgame;
 pub mod engine;
 mod error;
 mod fabric;
+mod fifo;
 mod finish_order;
 mod float;
 mod flows;

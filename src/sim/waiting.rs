@@ -16,8 +16,7 @@
 //! rack order from its own (docs/model.md section 9). Otherwise there is
 //! one rack of queues, and the order is first come, first served.
 
-use std::collections::VecDeque;
-
+use super::fifo::Fifo;
 use super::space::{clear_word_summarized, keys, set_summarized, set_word_summarized};
 use super::state::{PeerId, PeerState};
 use super::world::Sim;
@@ -35,7 +34,7 @@ pub(super) struct Waiting {
     words: usize,
     /// Per key and rack (`key * racks + rack`): waiting leechers, first
     /// come first.
-    queues: Vec<VecDeque<PeerId>>,
+    queues: Vec<Fifo<PeerId>>,
     /// Racks with queues of their own (1 without rack locality).
     racks: usize,
     /// Per peer: its rack's queue (0 without rack locality).
@@ -62,7 +61,7 @@ impl Waiting {
             waits: Vec::new(),
             queued: Vec::new(),
             words: n_keys.div_ceil(64),
-            queues: vec![VecDeque::new(); n_keys * racks],
+            queues: vec![Fifo::default(); n_keys * racks],
             racks,
             rack_of: Vec::new(),
             nonempty: vec![0; n_keys.div_ceil(64)],

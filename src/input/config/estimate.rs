@@ -96,9 +96,11 @@ const NARROW_HOLDER_BYTES: f64 = 2.2;
 /// Peer slots up to which holder lists keep 16-bit slots
 /// (`sim/holder_lists.rs`).
 const NARROW_MAX_SLOTS: f64 = 65_536.0;
-/// Bytes per waiting-queue entry: a 32-bit peer id in a ring buffer that
-/// grows by doubling and, as it wraps, is touched up to its capacity (1.5
-/// times its entries on average).
+/// Bytes per waiting-queue entry: a 32-bit peer id in a queue whose `Vec`
+/// grows by doubling and keeps popped entries until it empties or fills
+/// (`sim/fifo.rs`), touched up to its capacity (1.5 times its entries on
+/// average; the 100,000-host crowd's peak is the same as with the ring
+/// buffer the queues were before).
 const WAITING_ENTRY_BYTES: f64 = 6.0;
 /// Bytes per download in flight (a peer's, or a server group's push): its
 /// flow (~35) and its completion event (32) in the event queue's radix
