@@ -160,11 +160,12 @@ impl Sim<'_> {
         if let Some(e) = self.uploads[p as usize].event.take() {
             self.engine.cancel(e);
         }
-        let held: Vec<u32> = keys(self.space.image_keys(image)).collect();
-        self.stale_holders += held.len();
-        for key in held {
-            self.rarity.decrement(key);
-            self.forget_rack_holder(key, p);
+        self.stale_holders += self.rarity.decrement_all(self.space.image_keys(image));
+        if self.rack_first() {
+            let held: Vec<u32> = keys(self.space.image_keys(image)).collect();
+            for key in held {
+                self.forget_rack_holder(key, p);
+            }
         }
         for g in self.groups_of_image(image) {
             self.groups[g as usize].seeders -= 1;

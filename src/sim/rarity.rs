@@ -194,7 +194,24 @@ impl Rarity {
         self.relevel(key, c, c + 1);
     }
 
+    /// A holder of every key of `words` (`(word index, bits)`) left: a
+    /// departing peer's image. [`Rarity::decrement`] of each key, in key
+    /// order. Returns how many keys that is.
+    pub(super) fn decrement_all(&mut self, words: impl Iterator<Item = (usize, u64)>) -> usize {
+        let mut n = 0;
+        for (w, mut bits) in words {
+            n += bits.count_ones() as usize;
+            while bits != 0 {
+                let key = (w * 64) as u32 + bits.trailing_zeros();
+                bits &= bits - 1;
+                self.decrement(key);
+            }
+        }
+        n
+    }
+
     /// A holder of `key` left.
+    #[inline(always)]
     pub(super) fn decrement(&mut self, key: u32) {
         let c = self.count[key as usize];
         debug_assert!(c > 0, "a key's count went below zero");
@@ -577,6 +594,32 @@ mod tests {
             .map(|(i, (w, bits))| [w as u64, bits & mask(i, w)])
             .filter(|&[_, b]| b != 0)
             .collect()
+    }
+
+    #[test]
+    fn decrement_all_is_each_key_decremented() {
+        for model in [SwarmModel::Cross, SwarmModel::Isolated] {
+            let space = space(model, 7);
+            let (mut batch, mut single) = (Rarity::new(&space, true), Rarity::new(&space, true));
+            for rarity in [&mut batch, &mut single] {
+                for image in [0, 0, 1, 2] {
+                    for key in candidate_keys(&candidates_of(&space, image, |_, _| u64::MAX)) {
+                        rarity.increment(key);
+                    }
+                }
+            }
+            let keys: Vec<u32> =
+                candidate_keys(&candidates_of(&space, 0, |_, _| u64::MAX)).collect();
+            assert_eq!(batch.decrement_all(space.image_keys(0)), keys.len());
+            for &key in &keys {
+                single.decrement(key);
+            }
+            assert_eq!(batch.count, single.count);
+            assert_eq!(batch.levels, single.levels);
+            assert_eq!(batch.chunk_population, single.chunk_population);
+            assert_eq!(batch.image_population, single.image_population);
+            assert_eq!(batch.lowered, single.lowered);
+        }
     }
 
     /// Candidate words as the reference takes them, `(word index, bits)`.
