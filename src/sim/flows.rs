@@ -166,7 +166,7 @@ impl Sim<'_> {
         // Under chunk groups, `g` is the key's chunk: a leecher holding it
         // whole leaves its group.
         if self.setup.policy.groups == Grouping::Chunk
-            && self.holdings.holds_all(r, self.space.chunk_keys(g))
+            && self.holds_chunk_after_delivery(r, g, !held)
         {
             self.leave_group(g, r);
         }

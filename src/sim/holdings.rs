@@ -120,7 +120,9 @@ impl Holdings {
         self.have(p, key as usize / 64) & (1 << (key % 64)) != 0
     }
 
-    /// Whether `p` holds every key of `words` (`(word index, bits)`).
+    /// Whether `p` holds every key of `words` (`(word index, bits)`): the
+    /// check of `Membership::lacking` in the library's tests.
+    #[cfg(test)]
     pub(super) fn holds_all(&self, p: PeerId, words: &[(usize, u64)]) -> bool {
         words
             .iter()

@@ -6,10 +6,10 @@ use crate::input::config::Grouping;
 use super::metrics::{Download, VmRecord};
 use super::rarity::Floor;
 use super::space::keys;
-use super::state::{Event, Peer, PeerId, PeerState, Upload, Uploader};
+use super::state::{Event, Membership, Peer, PeerId, PeerState, Upload, Uploader};
 use super::transfer::FairShare;
 
-/// `member_index` of a group the peer is not a member of.
+/// `Membership::index` of a group the peer is not a member of.
 const NOT_MEMBER: u32 = u32::MAX;
 use super::world::Sim;
 
@@ -51,7 +51,7 @@ impl Sim<'_> {
             missing: self.space.image_blocks[image],
             peer_downloads: 0,
             floor: Floor::default(),
-            member_index: vec![NOT_MEMBER; self.groups_of_image(image).len()],
+            membership: self.memberships_of_image(image),
             server_flows: Vec::new(),
             vm,
             lifetime_s,
@@ -247,6 +247,36 @@ impl Sim<'_> {
         }
     }
 
+    /// A new peer's places in the groups of `image`: no member yet, and
+    /// lacking every block.
+    fn memberships_of_image(&self, image: usize) -> Vec<Membership> {
+        let lacking = |g: u32| match self.setup.policy.groups {
+            Grouping::Image => self.space.image_blocks[image],
+            Grouping::Chunk => self.space.chunk_blocks[g as usize],
+        };
+        let groups = self.groups_of_image(image).into_iter();
+        groups
+            .map(|g| Membership {
+                index: NOT_MEMBER,
+                lacking: lacking(g),
+            })
+            .collect()
+    }
+
+    /// Under chunk groups: leecher `p` received a block of chunk `g`, new
+    /// to it (`new`) or not; whether it now holds the whole chunk.
+    pub(super) fn holds_chunk_after_delivery(&mut self, p: PeerId, g: u32, new: bool) -> bool {
+        let slot = self.group_slot(p, g);
+        let place = &mut self.peers[p as usize].membership[slot];
+        if new {
+            place.lacking -= 1;
+        }
+        let whole = place.lacking == 0;
+        #[cfg(test)]
+        assert_eq!(whole, self.holdings.holds_all(p, self.space.chunk_keys(g)));
+        whole
+    }
+
     /// Where peer `p` keeps its index in group `g`'s members: its image's
     /// one group, or the chunk's position in its image.
     fn group_slot(&self, p: PeerId, g: u32) -> usize {
@@ -263,7 +293,7 @@ impl Sim<'_> {
     fn join_group(&mut self, g: u32, p: PeerId) {
         let slot = self.group_slot(p, g);
         let members = &mut self.groups[g as usize].members;
-        self.peers[p as usize].member_index[slot] = members.len() as u32;
+        self.peers[p as usize].membership[slot].index = members.len() as u32;
         members.push(p);
     }
 
@@ -271,7 +301,10 @@ impl Sim<'_> {
     /// member takes its place.
     pub(super) fn leave_group(&mut self, g: u32, p: PeerId) {
         let slot = self.group_slot(p, g);
-        let i = std::mem::replace(&mut self.peers[p as usize].member_index[slot], NOT_MEMBER);
+        let i = std::mem::replace(
+            &mut self.peers[p as usize].membership[slot].index,
+            NOT_MEMBER,
+        );
         if i == NOT_MEMBER {
             return;
         }
@@ -279,7 +312,7 @@ impl Sim<'_> {
         members.swap_remove(i as usize);
         if let Some(&moved) = members.get(i as usize) {
             let moved_slot = self.group_slot(moved, g);
-            self.peers[moved as usize].member_index[moved_slot] = i;
+            self.peers[moved as usize].membership[moved_slot].index = i;
         }
     }
 }

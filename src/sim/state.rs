@@ -37,9 +37,9 @@ pub(super) struct Peer {
     /// (group, flow) of the server flows in flight to this peer.
     pub(super) server_flows: Vec<(u32, FlowId)>,
     pub(super) upload_mbps: f64,
-    /// Its index in the members of each group of its image (in the order
-    /// of `groups_of_image`), so leaving a group is O(1).
-    pub(super) member_index: Vec<u32>,
+    /// Its place in each group of its image (in the order of
+    /// `groups_of_image`).
+    pub(super) membership: Vec<Membership>,
     /// Request index, `None` for a preheated seeder.
     pub(super) vm: Option<usize>,
     pub(super) lifetime_s: f64,
@@ -52,6 +52,18 @@ pub(super) struct Peer {
     /// Whether it counts in the statistics (a VM arriving after the warm-up).
     pub(super) counted: bool,
     pub(super) from_server_mb: f64,
+}
+
+/// A peer's place in one group of its image.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Membership {
+    /// Its index in the group's members (`peers::NOT_MEMBER` when it is
+    /// not one), so leaving a group is O(1).
+    pub(super) index: u32,
+    /// Under chunk groups: the blocks of the group's chunk it does not
+    /// hold. It leaves the group when none are left; counted, that is
+    /// cheaper to learn at a delivery than from its bitsets.
+    pub(super) lacking: u32,
 }
 
 /// A peer's upload: its capacity shared equally by its flows, and the
