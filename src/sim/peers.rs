@@ -284,7 +284,7 @@ impl Sim<'_> {
             Grouping::Image => 0,
             Grouping::Chunk => {
                 let image = self.peers[p as usize].image as usize;
-                self.space.chunk_pos[image][g as usize] as usize
+                self.space.chunk_pos(image, g) as usize
             }
         }
     }

@@ -35,8 +35,9 @@ pub(super) struct Space {
     pub(super) image_word_set: Vec<Vec<u64>>,
     /// Per image: its swarm chunks in image order.
     pub(super) image_chunks: Vec<Vec<u32>>,
-    /// Per image: the position of each swarm chunk in the image (or u32::MAX).
-    pub(super) chunk_pos: Vec<Vec<u32>>,
+    /// Per image and swarm chunk (`image * chunks + chunk`): the chunk's
+    /// position in the image (or u32::MAX); see [`Space::chunk_pos`].
+    chunk_pos: Vec<u32>,
     /// Per image: blocks in the image.
     pub(super) image_blocks: Vec<u32>,
     /// The words of every swarm chunk's keys, `(word index, bits)`, chunk
@@ -90,7 +91,7 @@ impl Space {
             image_word_set.push(set);
             image_words.push(nonzero);
             image_mask.push(mask);
-            chunk_pos.push(pos);
+            chunk_pos.extend(pos);
             image_blocks.push(blocks);
         }
         let mut space = Space {
@@ -140,6 +141,14 @@ impl Space {
     pub(super) fn chunk_keys(&self, chunk: u32) -> &[(usize, u64)] {
         let (start, end) = self.chunk_word_range[chunk as usize];
         &self.chunk_words[start as usize..end as usize]
+    }
+
+    /// The position of swarm chunk `chunk` in `image` (u32::MAX if it is
+    /// not one of the image's). One array for all images: a delivery under
+    /// chunk groups reads it, and an array per image cost a second load
+    /// and bounds check.
+    pub(super) fn chunk_pos(&self, image: usize, chunk: u32) -> u32 {
+        self.chunk_pos[image * self.chunk_first.len() + chunk as usize]
     }
 
     /// The keys of swarm chunk `chunk`: `[first, end)`.
