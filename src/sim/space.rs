@@ -144,9 +144,7 @@ impl Space {
     }
 
     /// The position of swarm chunk `chunk` in `image` (u32::MAX if it is
-    /// not one of the image's). One array for all images: a delivery under
-    /// chunk groups reads it, and an array per image cost a second load
-    /// and bounds check.
+    /// not one of the image's), from one array for all images.
     pub(super) fn chunk_pos(&self, image: usize, chunk: u32) -> u32 {
         self.chunk_pos[image * self.chunk_first.len() + chunk as usize]
     }
