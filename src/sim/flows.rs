@@ -193,10 +193,21 @@ impl Sim<'_> {
 /// cross-opt on the paper's default (whose leechers have several chunk
 /// groups' blocks in flight) takes 0.9% fewer instructions a block and
 /// the other presets 0.1% more; `position` and `remove` alone had cost
-/// cross-equ 0.5% more.
+/// cross-equ 0.5% more. A flow's id is listed with its own group only
+/// (the library's tests check), so the search compares ids alone: 0.3%
+/// fewer instructions a run of cross-opt's paper default, 0.2% of
+/// cross-equ's.
 #[inline(always)]
 fn drop_server_flow(list: &mut Vec<(u32, FlowId)>, g: u32, f: FlowId) {
-    if let Some(i) = list.iter().position(|&entry| entry == (g, f)) {
+    #[cfg(test)]
+    assert!(
+        list.iter().all(|&(sg, sf)| sf != f || sg == g),
+        "flow {f} listed with another group"
+    );
+    // Only the tests' check reads the group.
+    #[cfg(not(test))]
+    let _ = g;
+    if let Some(i) = list.iter().position(|&(_, sf)| sf == f) {
         if i + 1 == list.len() {
             list.pop();
         } else {
