@@ -243,7 +243,8 @@ impl Sim<'_> {
             self.groups[g as usize].seeders += 1;
         }
         if lifetime.is_finite() {
-            self.engine.schedule(now + lifetime, Event::Departure(p));
+            self.engine
+                .schedule_late(now + lifetime, Event::Departure(p));
         }
     }
 
