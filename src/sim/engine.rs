@@ -42,11 +42,11 @@ impl Key {
 
 /// Where a scheduled event's entry waits (see the `schedule` calls).
 #[derive(Debug, Clone, Copy)]
-enum Order {
+enum Lane {
     /// Among the soon ones ([`Engine::schedule`]).
-    Any,
+    Main,
     /// In a series in order of time ([`Engine::schedule_in_order`]).
-    InOrder,
+    Series,
     /// Apart, as due late ([`Engine::schedule_late`]).
     Late,
 }
@@ -129,7 +129,7 @@ impl<E: Copy> Engine<E> {
     pub fn schedule(&mut self, time_s: f64, event: E) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
         let slot = self.take_slot();
-        self.push(slot, time_s, event, Order::Any)
+        self.push(slot, time_s, event, Lane::Main)
     }
 
     /// [`Engine::schedule`] of one of a series of events scheduled in
@@ -139,7 +139,7 @@ impl<E: Copy> Engine<E> {
     pub fn schedule_in_order(&mut self, time_s: f64, event: E) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
         let slot = self.take_slot();
-        self.push(slot, time_s, event, Order::InOrder)
+        self.push(slot, time_s, event, Lane::Series)
     }
 
     /// [`Engine::schedule`] of an event expected to fire after most of
@@ -149,7 +149,7 @@ impl<E: Copy> Engine<E> {
     pub fn schedule_late(&mut self, time_s: f64, event: E) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
         let slot = self.take_slot();
-        self.push(slot, time_s, event, Order::Late)
+        self.push(slot, time_s, event, Lane::Late)
     }
 
     /// A free slot for a new pending event.
@@ -161,15 +161,15 @@ impl<E: Copy> Engine<E> {
         })
     }
 
-    /// Queue `event` of `slot` at `time_s` (`order`: which `schedule`
+    /// Queue `event` of `slot` at `time_s` in `lane` (which `schedule`
     /// asked); the slot records the entry.
-    fn push(&mut self, slot: u32, time_s: f64, event: E, order: Order) -> EventId {
+    fn push(&mut self, slot: u32, time_s: f64, event: E, lane: Lane) -> EventId {
         let key = self.key(time_s);
         self.slots[slot as usize] = key.seq();
-        match order {
-            Order::Any => self.queue.push(key.0, (slot, event)),
-            Order::InOrder => self.queue.push_sorted(key.0, (slot, event)),
-            Order::Late => self.queue.push_late(key.0, (slot, event)),
+        match lane {
+            Lane::Main => self.queue.push(key.0, (slot, event)),
+            Lane::Series => self.queue.push_sorted(key.0, (slot, event)),
+            Lane::Late => self.queue.push_late(key.0, (slot, event)),
         }
         EventId {
             slot,
@@ -203,7 +203,7 @@ impl<E: Copy> Engine<E> {
     #[must_use = "a moved event has a new handle"]
     pub fn reschedule_pending(&mut self, id: EventId, time_s: f64, event: E) -> EventId {
         debug_assert!(self.live(id), "moving an event that is not pending");
-        self.push(id.slot, time_s, event, Order::Any)
+        self.push(id.slot, time_s, event, Lane::Main)
     }
 
     /// Cancel a pending event; whether it was pending.

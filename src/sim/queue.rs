@@ -352,7 +352,7 @@ mod tests {
                         reference.push((key, n));
                     } else if i == 2 {
                         // Late, or not so late: the order holds either way.
-                        let key = key + (u128::from(gap % 2) * 500 << 64);
+                        let key = key + ((u128::from(gap % 2) * 500) << 64);
                         queue.push_late(key, n);
                         reference.push((key, n));
                     } else {
