@@ -150,41 +150,29 @@ mod tests {
             u_s_mbps: 10.0,
             tick_s: 1.0,
         };
+        // Whether the ticks fail the check with a message naming `what`.
+        let rejects = |ticks: &[TickRecord], what: &str| {
+            check_ticks(ticks, &server).is_err_and(|e| e.contains(what))
+        };
         // Group 3 had 6 Mb/s over the last tick, group 1 was not listed.
         let mut ticks = vec![tick(0.0, 3, 6.0, 0.0), tick(0.0, 0, 4.0, 0.0)];
         ticks.extend([tick(1.0, 3, 5.0, 6.0), tick(1.0, 0, 5.0, 4.0)]);
         assert_eq!(check_ticks(&ticks, &server), Ok(()));
         // Tick 2: group 1, unlisted at tick 1, may have sent nothing.
         ticks.push(tick(2.0, 1, 1.0, 0.5));
-        assert!(
-            check_ticks(&ticks, &server)
-                .unwrap_err()
-                .contains("group 1")
-        );
+        assert!(rejects(&ticks, "group 1"));
         ticks.pop();
         // Group 3 got 5 Mb/s at tick 1, so 5.5 Mb is too much at tick 2.
         ticks.push(tick(2.0, 3, 1.0, 5.5));
-        assert!(
-            check_ticks(&ticks, &server)
-                .unwrap_err()
-                .contains("group 3")
-        );
+        assert!(rejects(&ticks, "group 3"));
         ticks.pop();
         // Group 3, listed at ticks 0 and 1 but not at 2, may send nothing
         // in the tick before 3.
         ticks.extend([tick(2.0, 0, 5.0, 5.0), tick(3.0, 3, 1.0, 1.0)]);
-        assert!(
-            check_ticks(&ticks, &server)
-                .unwrap_err()
-                .contains("group 3")
-        );
+        assert!(rejects(&ticks, "group 3"));
         ticks.truncate(4);
         // A tick whose rates add up to more than u_s.
         ticks.extend([tick(2.0, 3, 6.0, 5.0), tick(2.0, 0, 6.0, 5.0)]);
-        assert!(
-            check_ticks(&ticks, &server)
-                .unwrap_err()
-                .contains("above u_s")
-        );
+        assert!(rejects(&ticks, "above u_s"));
     }
 }
