@@ -127,9 +127,7 @@ impl<E: Copy> Engine<E> {
 
     /// Schedule `event` at `time_s` (never before now).
     pub fn schedule(&mut self, time_s: f64, event: E) -> EventId {
-        debug_assert!(!time_s.is_nan(), "event time is NaN");
-        let slot = self.take_slot();
-        self.push(slot, time_s, event, Lane::Main)
+        self.schedule_in(time_s, event, Lane::Main)
     }
 
     /// [`Engine::schedule`] of one of a series of events scheduled in
@@ -137,9 +135,7 @@ impl<E: Copy> Engine<E> {
     /// wait in order beside the queue's heap, which stays small. The same
     /// order of events as `schedule`, whatever the times.
     pub fn schedule_in_order(&mut self, time_s: f64, event: E) -> EventId {
-        debug_assert!(!time_s.is_nan(), "event time is NaN");
-        let slot = self.take_slot();
-        self.push(slot, time_s, event, Lane::Series)
+        self.schedule_in(time_s, event, Lane::Series)
     }
 
     /// [`Engine::schedule`] of an event expected to fire after most of
@@ -147,9 +143,14 @@ impl<E: Copy> Engine<E> {
     /// completions): it waits apart from them, so that their heap stays
     /// small. The same order of events as `schedule`, whatever the times.
     pub fn schedule_late(&mut self, time_s: f64, event: E) -> EventId {
+        self.schedule_in(time_s, event, Lane::Late)
+    }
+
+    /// A new pending event in `lane`.
+    fn schedule_in(&mut self, time_s: f64, event: E, lane: Lane) -> EventId {
         debug_assert!(!time_s.is_nan(), "event time is NaN");
         let slot = self.take_slot();
-        self.push(slot, time_s, event, Lane::Late)
+        self.push(slot, time_s, event, lane)
     }
 
     /// A free slot for a new pending event.
