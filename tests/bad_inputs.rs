@@ -130,7 +130,7 @@ fn cases() -> Vec<Case> {
         config("zero-tick", "[server]\ntick_s = 0\n", &["field `server.tick_s`", "> 0"]),
         config("no-server-no-seeder", "[server]\nu_s_mbps = 0.0\n", &["field `server.u_s_mbps`", "> 0 when workload.initial_seeders = 0"]),
         config("upload-spread", "[peers]\nupload_spread = 1.5\n", &["field `peers.upload_spread`", "[0, 1]", "got 1.5"]),
-        config("upload-slots-huge", "[peers]\nupload_slots = 70000\n", &["field `peers.upload_slots`", "1..=65535", "got 70000"]),
+        config("upload-slots-huge", "[peers]\nupload_slots = 70000\n", &["field `peers.upload_slots`", "1..=32767", "got 70000"]),
         config("pool-ratio-zero", "[content]\ncommon_ratio = 0.0\n", &["field `content.common_ratio`", "(0, 1]", "pool"]),
         config("pool-ratio-high", "[content]\ncommon_ratio = 1.5\n", &["field `content.common_ratio`", "(0, 1]", "got 1.5"]),
         config("shared-core-beta", "[content]\nkind = \"shared-core\"\ncommon_ratio = -0.1\n", &["field `content.common_ratio`", "[0, 1]", "shared-core"]),

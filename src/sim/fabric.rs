@@ -194,7 +194,7 @@ impl Sim<'_> {
         };
         self.net_changed();
         if let Source::Peer(s) = self.flows[f as usize].source {
-            self.uploaders[s as usize].free_slots += 1;
+            self.uploaders[s as usize].return_slot();
         }
         self.deliver(f);
     }

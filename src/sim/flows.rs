@@ -65,7 +65,7 @@ impl Sim<'_> {
         });
         self.holdings.set_pending(receiver, key, true);
         self.peers[receiver as usize].peer_downloads += 1;
-        self.uploaders[sender as usize].free_slots -= 1;
+        self.uploaders[sender as usize].take_slot();
         if self.fabric.is_some() {
             self.net_start_peer(f, sender, receiver, size_mb);
         } else {
@@ -100,7 +100,7 @@ impl Sim<'_> {
         let Some(f) = upload.share.pop_completed(self.engine.now_s()) else {
             return;
         };
-        self.uploaders[p as usize].free_slots += 1;
+        self.uploaders[p as usize].return_slot();
         self.note_uploads_changed(p);
         let flow = if f == head {
             expected

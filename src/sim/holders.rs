@@ -59,13 +59,13 @@ pub(super) struct Choice<'a> {
 impl Choice<'_> {
     /// Uploads in progress at `h`, or `None` when it cannot serve now.
     fn load(&self, h: PeerId) -> Option<usize> {
-        let free = self.uploaders[h as usize].free_slots as usize;
+        let free = self.uploaders[h as usize].free_slots() as usize;
         (h != self.asker && free > 0).then(|| self.slots - free)
     }
 
     /// Whether `h` left (its entry is then dropped from the list).
     fn gone(&self, h: PeerId) -> bool {
-        self.uploaders[h as usize].gone
+        self.uploaders[h as usize].gone()
     }
 
     /// The source among list `i` of `lists` by `rule`, and how many
@@ -277,7 +277,7 @@ impl Sim<'_> {
     /// waiting queues; their slots become free.
     fn purge_departed(&mut self) {
         let uploaders = &self.uploaders;
-        let gone = |h: PeerId| uploaders[h as usize].gone;
+        let gone = |h: PeerId| uploaders[h as usize].gone();
         self.holders.retain(|h| !gone(h));
         self.by_rack.retain(|h| !gone(h));
         // A departed peer's waiting entries would be skipped when met.

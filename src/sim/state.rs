@@ -1,6 +1,8 @@
 //! The simulation's state: peers, flows, server groups, and the events that
 //! move them.
 
+use crate::input::config::MAX_UPLOAD_SLOTS;
+
 use super::engine::EventId;
 use super::rarity::Floor;
 use super::transfer::{FairShare, FlowId, GROUP_FEW};
@@ -75,31 +77,53 @@ pub(super) struct Upload {
     pub(super) event: Option<EventId>,
 }
 
-/// What source choice reads of a peer, kept in an array of its own (4
-/// bytes a peer) so that sampling holders touches little memory: with
-/// 100,000 peers it stays in a core's cache.
+/// What source choice reads of a peer, kept in an array of its own (2
+/// bytes a peer) so that sampling holders touches little memory: the
+/// uploads it can start now in the low 15 bits (`peers.upload_slots` is
+/// at most `MAX_UPLOAD_SLOTS`), and whether it departed (its holder
+/// entries are then stale) in the top bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Uploader {
-    /// Uploads it can start now (0 when gone, full or without upload;
-    /// `peers.upload_slots` is at most 65,535).
-    pub(super) free_slots: u16,
-    /// Whether it departed (its holder entries are then stale).
-    pub(super) gone: bool,
-}
+pub(super) struct Uploader(u16);
+
+/// The bit of a departed peer.
+const GONE_BIT: u16 = 1 << 15;
+
+const _: () = assert!(MAX_UPLOAD_SLOTS < GONE_BIT as u32);
 
 impl Uploader {
     /// A departed peer.
-    pub(super) const GONE: Uploader = Uploader {
-        free_slots: 0,
-        gone: true,
-    };
+    pub(super) const GONE: Uploader = Uploader(GONE_BIT);
 
     /// A present peer with `slots` upload slots, all free.
     pub(super) fn new(slots: u32) -> Uploader {
-        Uploader {
-            free_slots: slots as u16,
-            gone: false,
-        }
+        debug_assert!(slots <= MAX_UPLOAD_SLOTS);
+        Uploader(slots as u16)
+    }
+
+    /// Uploads it can start now (0 when gone or full).
+    #[inline(always)]
+    pub(super) fn free_slots(self) -> u16 {
+        self.0 & !GONE_BIT
+    }
+
+    /// Whether it departed.
+    #[inline(always)]
+    pub(super) fn gone(self) -> bool {
+        self.0 & GONE_BIT != 0
+    }
+
+    /// It starts an upload (a free slot taken).
+    #[inline(always)]
+    pub(super) fn take_slot(&mut self) {
+        debug_assert!(self.free_slots() > 0);
+        self.0 -= 1;
+    }
+
+    /// An upload of its ended (a slot freed).
+    #[inline(always)]
+    pub(super) fn return_slot(&mut self) {
+        debug_assert!(!self.gone());
+        self.0 += 1;
     }
 }
 
@@ -170,6 +194,23 @@ pub(super) fn unrequested<'s>(
 mod tests {
     use super::*;
     use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn an_uploader_keeps_its_free_slots_and_departure_apart_in_two_bytes() {
+        assert_eq!(size_of::<Uploader>(), 2);
+        let mut u = Uploader::new(MAX_UPLOAD_SLOTS);
+        assert_eq!((u.free_slots(), u.gone()), (MAX_UPLOAD_SLOTS as u16, false));
+        for _ in 0..MAX_UPLOAD_SLOTS {
+            u.take_slot();
+        }
+        assert_eq!((u.free_slots(), u.gone()), (0, false));
+        u.return_slot();
+        assert_eq!((u.free_slots(), u.gone()), (1, false));
+        assert_eq!(
+            (Uploader::GONE.free_slots(), Uploader::GONE.gone()),
+            (0, true)
+        );
+    }
 
     #[test]
     fn a_delivery_reads_one_line_of_the_peer_record() {

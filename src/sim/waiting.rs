@@ -243,7 +243,7 @@ impl Sim<'_> {
     /// offer itself a call.
     #[inline]
     pub(super) fn offer(&mut self, h: PeerId) {
-        if self.waiting.nonempty_keys != 0 && self.uploaders[h as usize].free_slots != 0 {
+        if self.waiting.nonempty_keys != 0 && self.uploaders[h as usize].free_slots() != 0 {
             self.offer_to_waiting(h);
         }
     }
@@ -262,7 +262,7 @@ impl Sim<'_> {
         let mut from = 0;
         let mut again = None;
         loop {
-            if self.uploaders[h as usize].free_slots == 0 {
+            if self.uploaders[h as usize].free_slots() == 0 {
                 return;
             }
             let found = again.take().or_else(|| {
@@ -327,7 +327,7 @@ impl Sim<'_> {
                 return self.waiting.nonempty[w] != 0;
             };
             self.serve_one(h, l, key);
-            let full = self.uploaders[h as usize].free_slots == 0 || !self.serve_rack(h, key, 0);
+            let full = self.uploaders[h as usize].free_slots() == 0 || !self.serve_rack(h, key, 0);
             if !full {
                 self.waiting.emptied(key);
                 bits &= !(1 << (key % 64));
@@ -379,10 +379,10 @@ impl Sim<'_> {
     /// rather than preceding each entry met.
     #[inline(always)]
     fn serve_rack(&mut self, h: PeerId, key: u32, rack: usize) -> bool {
-        debug_assert!(self.uploaders[h as usize].free_slots > 0);
+        debug_assert!(self.uploaders[h as usize].free_slots() > 0);
         while let Some(l) = self.waiting.pop_waiting(key, rack) {
             self.serve_one(h, l, key);
-            if self.uploaders[h as usize].free_slots == 0 {
+            if self.uploaders[h as usize].free_slots() == 0 {
                 return false;
             }
         }
@@ -419,7 +419,7 @@ impl Sim<'_> {
                 self.waiting.stop(l);
                 return;
             }
-            if self.uploaders[h as usize].free_slots == 0 {
+            if self.uploaders[h as usize].free_slots() == 0 {
                 return;
             }
             self.set_candidates(l, Some(h), &[]);

@@ -35,7 +35,8 @@ pub(crate) use errors::describe_toml_error;
 pub use estimate::{Estimate, RunSize};
 pub use limits::{DEFAULT_MAX_BLOCK_TRANSFERS, DEFAULT_MAX_MEMORY_GB, LimitsConfig};
 pub use peers::{
-    DEFAULT_SOURCE_SAMPLES, Endgame, MAX_RATE_MBPS, PeersConfig, PieceSelection, SourceChoice,
+    DEFAULT_SOURCE_SAMPLES, Endgame, MAX_RATE_MBPS, MAX_UPLOAD_SLOTS, PeersConfig, PieceSelection,
+    SourceChoice,
 };
 pub use policy::{Grouping, OPT_IN_PRESETS, PRESETS, PolicyDef, RuleKind, SwarmModel};
 pub use server::{MAX_ARRIVAL_TICKS, ServerConfig};

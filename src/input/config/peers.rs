@@ -51,6 +51,11 @@ pub enum Endgame {
 /// busy holder only when all 8 are busy (under 0.1% when 40% are busy).
 pub const DEFAULT_SOURCE_SAMPLES: u32 = 8;
 
+/// Largest `peers.upload_slots`: the simulator keeps a peer's free slots
+/// in 15 bits, beside a departed flag, so that source choice reads two
+/// bytes a holder sampled.
+pub const MAX_UPLOAD_SLOTS: u32 = (1 << 15) - 1;
+
 /// `[peers]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -113,12 +118,13 @@ impl PeersConfig {
             check.at_most("peers.download_cap_mbps", d, MAX_RATE_MBPS)?;
         }
         check.at_least_one("peers.max_downloads", self.max_downloads.into())?;
-        // A peer's free slots are counted in 16 bits (the simulator's
-        // source choice keeps them small, see `sim::state::Uploader`).
-        if !(1..=65535).contains(&self.upload_slots) {
+        if !(1..=MAX_UPLOAD_SLOTS).contains(&self.upload_slots) {
             return Err(check.err(
                 "peers.upload_slots",
-                format!("must be in 1..=65535 (got {})", self.upload_slots),
+                format!(
+                    "must be in 1..={MAX_UPLOAD_SLOTS} (got {})",
+                    self.upload_slots
+                ),
             ));
         }
         if !(1..=1024).contains(&self.source_samples) {
