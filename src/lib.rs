@@ -17,7 +17,8 @@
 //!
 //! Leaves depend on nothing in the crate: [`atomic_file`] (all-or-nothing
 //! file writes), [`progress`] (how long work reports progress), [`stats`]
-//! (means and confidence intervals), [`plot`] (SVG charts). Each layer has
+//! (means and confidence intervals), [`plot`] (SVG charts), [`huge_pages`]
+//! (the binary's allocator). Each layer has
 //! its own error type (`ConfigError`, `RunError`, `ValidationError`,
 //! `SweepError`, `StoreError`, `WriteError`); [`app::error::Error`] wraps
 //! them all.
@@ -58,6 +59,7 @@
 pub mod app;
 pub mod atomic_file;
 pub mod experiments;
+pub mod huge_pages;
 pub mod input;
 pub mod plot;
 pub mod policy;

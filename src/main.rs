@@ -465,7 +465,14 @@ fn figures(
     Ok(())
 }
 
+/// Huge pages for large allocations (see `vmswarm::huge_pages`).
+#[global_allocator]
+static ALLOCATOR: vmswarm::huge_pages::HugePageAlloc = vmswarm::huge_pages::HugePageAlloc;
+
 fn main() -> ExitCode {
+    vmswarm::huge_pages::set_enabled(
+        std::env::var_os("VMSWARM_HUGE_PAGES").is_none_or(|v| v != "0"),
+    );
     let cli = Cli::parse();
     // Ctrl-C: sweeps stop starting runs, keep what finished, and say so.
     // A second Ctrl-C stops at once.
