@@ -70,6 +70,16 @@ pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
 
+/// `f`'s result, with its allocations left in the pages the kernel gives
+/// by default (the bench's memory probe, which measures the machine as
+/// tables measured before this allocator did).
+pub fn without<T>(f: impl FnOnce() -> T) -> T {
+    let was = ENABLED.swap(false, Ordering::Relaxed);
+    let result = f();
+    set_enabled(was);
+    result
+}
+
 /// The system allocator, asking for huge pages for the heap it grows.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HugePageAlloc;

@@ -19,7 +19,8 @@
 //! finds a line a short loop left in cache), each step reading the index
 //! of the next line from the line itself. Its lines lie on random 4 KiB
 //! pages, so the larger spans' steps include address-translation misses,
-//! as the simulator's own random loads do.
+//! as the simulator's own random loads did before the binary asked for
+//! huge pages (and still do where the kernel gives none).
 
 use std::time::Instant;
 
@@ -64,8 +65,11 @@ impl MemoryLatency {
     /// for the smaller ones. It is above the 32 MiB up to which freeing a
     /// block raises glibc's threshold for mapping blocks of their own, so
     /// the probe leaves the allocator as it found it for the runs after.
+    /// It is kept in 4 KiB pages, even under the binary's allocator
+    /// ([`crate::huge_pages`]), so that its steps compare with those of
+    /// the tables measured before that allocator asked for huge pages.
     pub fn measure() -> MemoryLatency {
-        let mut memory = vec![0u32; MEMORY_SPAN_BYTES / 4];
+        let mut memory = crate::huge_pages::without(|| vec![0u32; MEMORY_SPAN_BYTES / 4]);
         let mut chase = |bytes: usize| chase_ns(&mut memory[..bytes / 4]);
         MemoryLatency {
             private_ns: chase(PRIVATE_SPAN_BYTES),
