@@ -155,9 +155,25 @@ fn madvise_huge(start: usize, end: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// The tests set the process-wide switch: one at a time.
+    static SWITCH: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn without_turns_the_advice_off_for_its_closure_alone() {
+        let _switch = SWITCH.lock().unwrap();
+        for on in [true, false] {
+            set_enabled(on);
+            assert!(!without(|| ENABLED.load(Ordering::Relaxed)));
+            assert_eq!(ENABLED.load(Ordering::Relaxed), on);
+        }
+        set_enabled(true);
+    }
 
     #[test]
     fn blocks_keep_their_bytes_through_growth_and_zeroing() {
+        let _switch = SWITCH.lock().unwrap();
         set_enabled(true);
         let alloc = HugePageAlloc;
         for size in [
