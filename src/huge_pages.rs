@@ -50,6 +50,11 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 /// The end of the main heap when it was last advised.
 static ADVISED_TO: AtomicUsize = AtomicUsize::new(0);
 
+/// The first huge page boundary of the main heap as the advice was first
+/// turned on: advice of the heap starts there, never in what lies below
+/// it (the program's own data).
+static HEAP_FLOOR: AtomicUsize = AtomicUsize::new(0);
+
 /// Turn the advice on or off for the allocations that follow. On, with
 /// glibc: blocks under 32 MiB stay in its heaps, where its threshold for
 /// mapping blocks apart ends anyway as mapped blocks are freed, and the
@@ -64,7 +69,10 @@ pub fn set_enabled(on: bool) {
         unsafe {
             libc::mallopt(libc::M_MMAP_THRESHOLD, MAP_APART_FROM_BYTES as i32);
             libc::mallopt(libc::M_TOP_PAD, GROWTH_BYTES as i32);
-            ADVISED_TO.store(libc::sbrk(0) as usize, Ordering::Relaxed);
+            let end = libc::sbrk(0) as usize;
+            ADVISED_TO.store(end, Ordering::Relaxed);
+            let floor = end.next_multiple_of(HUGE_PAGE_BYTES);
+            let _ = HEAP_FLOOR.compare_exchange(0, floor, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
     ENABLED.store(on, Ordering::Relaxed);
@@ -124,29 +132,37 @@ fn advise(block: *mut u8, size: usize) {
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        let huge = HUGE_PAGE_BYTES;
         if size >= MAP_APART_FROM_BYTES {
-            madvise_huge(block as usize, block as usize + size);
+            // The huge pages inside the block: its mapping's alone.
+            let start = (block as usize).next_multiple_of(huge);
+            madvise_huge(start, (block as usize + size) / huge * huge);
         }
         // SAFETY: sbrk(0) only reads the heap's end.
         let end = unsafe { libc::sbrk(0) } as usize;
         let advised = ADVISED_TO.swap(end, Ordering::Relaxed);
         // The heap also shrinks (glibc gives its free top back): the part
-        // regrown is advised again then.
+        // regrown is advised again then. The huge page across the last
+        // end is advised now that it is mapped whole or in part; the
+        // one across the new end will be once the heap covers it.
         if end > advised {
-            madvise_huge(advised, end);
+            let start = (advised / huge * huge).max(HEAP_FLOOR.load(Ordering::Relaxed));
+            madvise_huge(start, end.next_multiple_of(huge));
         }
     }
 }
 
-/// `madvise(MADV_HUGEPAGE)` of the huge pages that `[start, end)` overlaps.
+/// `madvise(MADV_HUGEPAGE)` of `[start, end)` (huge page boundaries), if
+/// not empty.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn madvise_huge(start: usize, end: usize) {
-    let start = start / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
-    let end = end.next_multiple_of(HUGE_PAGE_BYTES);
+    if end <= start {
+        return;
+    }
     // SAFETY: MADV_HUGEPAGE changes no byte of memory, only how the kernel
-    // backs the anonymous pages of the range; parts of it not mapped are
-    // skipped (ENOMEM), and a failure (THP off or absent) leaves
-    // everything as it was.
+    // backs the anonymous pages of the range (the heap's, or a block's);
+    // parts of it not mapped are skipped (ENOMEM), and a failure (THP off
+    // or absent) leaves everything as it was.
     unsafe {
         libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
     }
