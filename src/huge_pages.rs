@@ -16,7 +16,8 @@
 //!   of at least [`GROWTH_BYTES`] (a block mapped apart, under 2 MiB,
 //!   could never hold a huge page), and each time the heap has grown the
 //!   new part is advised before the blocks in it are used;
-//! - a block mapped apart (32 MiB or more) is advised whole.
+//! - a block mapped apart (32 MiB or more) has the huge pages inside it
+//!   advised.
 //!
 //! It changes where memory comes from, never a value: outputs are
 //! byte-identical with it or without it. Measured in docs/speed.md.
