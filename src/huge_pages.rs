@@ -27,9 +27,12 @@
 //! reads it at start, see [`set_enabled`]), to compare.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Bytes of an x86-64 (and most arm64) transparent huge page.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 const HUGE_PAGE_BYTES: usize = 2 << 20;
 
 /// The least the main heap grows by at a time: a growth's new part is
@@ -39,21 +42,25 @@ const HUGE_PAGE_BYTES: usize = 2 << 20;
 pub const GROWTH_BYTES: usize = 64 << 20;
 
 /// Blocks from this size on are mapped apart by glibc.
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
 const MAP_APART_FROM_BYTES: usize = 32 << 20;
 
 /// Allocations of at least this many bytes check whether the main heap
 /// grew (smaller ones seldom make it grow, by `GROWTH_BYTES` at a time).
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
 const CHECK_FROM_BYTES: usize = 4 << 10;
 
 /// Whether allocations are advised (on unless [`set_enabled`] says not).
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// The end of the main heap when it was last advised.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 static ADVISED_TO: AtomicUsize = AtomicUsize::new(0);
 
 /// The first huge page boundary of the main heap as the advice was first
 /// turned on: advice of the heap starts there, never in what lies below
 /// it (the program's own data).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 static HEAP_FLOOR: AtomicUsize = AtomicUsize::new(0);
 
 /// Turn the advice on or off for the allocations that follow. On, with
@@ -127,31 +134,33 @@ unsafe impl GlobalAlloc for HugePageAlloc {
 /// After an allocation of `size` bytes at `block` (null when it failed):
 /// advise what the main heap grew by since last time, or the block itself
 /// if glibc mapped it apart.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn advise(block: *mut u8, size: usize) {
     if block.is_null() || size < CHECK_FROM_BYTES || !ENABLED.load(Ordering::Relaxed) {
         return;
     }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let huge = HUGE_PAGE_BYTES;
-        if size >= MAP_APART_FROM_BYTES {
-            // The huge pages inside the block: its mapping's alone.
-            let start = (block as usize).next_multiple_of(huge);
-            madvise_huge(start, (block as usize + size) / huge * huge);
-        }
-        // SAFETY: sbrk(0) only reads the heap's end.
-        let end = unsafe { libc::sbrk(0) } as usize;
-        let advised = ADVISED_TO.swap(end, Ordering::Relaxed);
-        // The heap also shrinks (glibc gives its free top back): the part
-        // regrown is advised again then. The huge page across the last
-        // end is advised now that it is mapped whole or in part; the
-        // one across the new end will be once the heap covers it.
-        if end > advised {
-            let start = (advised / huge * huge).max(HEAP_FLOOR.load(Ordering::Relaxed));
-            madvise_huge(start, end.next_multiple_of(huge));
-        }
+    let huge = HUGE_PAGE_BYTES;
+    if size >= MAP_APART_FROM_BYTES {
+        // The huge pages inside the block: its mapping's alone.
+        let start = (block as usize).next_multiple_of(huge);
+        madvise_huge(start, (block as usize + size) / huge * huge);
+    }
+    // SAFETY: sbrk(0) only reads the heap's end.
+    let end = unsafe { libc::sbrk(0) } as usize;
+    let advised = ADVISED_TO.swap(end, Ordering::Relaxed);
+    // The heap also shrinks (glibc gives its free top back): the part
+    // regrown is advised again then. The huge page across the last
+    // end is advised now that it is mapped whole or in part; the
+    // one across the new end will be once the heap covers it.
+    if end > advised {
+        let start = (advised / huge * huge).max(HEAP_FLOOR.load(Ordering::Relaxed));
+        madvise_huge(start, end.next_multiple_of(huge));
     }
 }
+
+/// Elsewhere there is nothing to advise.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn advise(_block: *mut u8, _size: usize) {}
 
 /// `madvise(MADV_HUGEPAGE)` of `[start, end)` (huge page boundaries), if
 /// not empty.
