@@ -491,6 +491,31 @@ mod tests {
     }
 
     #[test]
+    fn a_leecher_waiting_again_keeps_its_place_on_the_queues_it_is_still_on() {
+        let mut waiting = Waiting::new(64, 1);
+        for p in 0..2 {
+            waiting.add_peer(p, 0);
+        }
+        waiting.waits = vec![true, true];
+        waiting.enqueue(0, [(0, 0b11u64)].into_iter());
+        waiting.enqueue(1, [(0, 0b11u64)].into_iter());
+        // Peer 0 is served on key 0, then stops waiting, and waits again
+        // before its entry on key 1 is met: that entry is not doubled,
+        // and stays ahead of peer 1's.
+        assert_eq!(waiting.pop_waiting(0, 0), Some(0));
+        waiting.stop(0);
+        waiting.waits[0] = true;
+        waiting.enqueue(0, [(0, 0b11u64)].into_iter());
+        assert_eq!(waiting.queues[1].len(), 2);
+        assert_eq!(waiting.pop_waiting(1, 0), Some(0));
+        assert_eq!(waiting.pop_waiting(1, 0), Some(1));
+        // Back on key 0, where it had been taken off: behind peer 1.
+        assert_eq!(waiting.pop_waiting(0, 0), Some(1));
+        assert_eq!(waiting.pop_waiting(0, 0), Some(0));
+        assert_eq!(waiting.pop_waiting(0, 0), None);
+    }
+
+    #[test]
     fn next_word_finds_the_words_with_waiters_in_key_order() {
         // 130 words of keys: three words of the word bitset.
         let mut waiting = Waiting::new(64 * 130, 1);
